@@ -1,0 +1,1 @@
+"""Port implementations: where the application meets databases, brokers and chains."""

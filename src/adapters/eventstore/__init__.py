@@ -1,0 +1,1 @@
+"""Event store adapters: the eventsourcing library's recorders behind our async port."""

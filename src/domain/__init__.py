@@ -1,0 +1,1 @@
+"""The pure core: aggregates, value objects, events and errors. Stdlib only."""

@@ -1,0 +1,1 @@
+"""Creators and what describes them: profiles, categories."""

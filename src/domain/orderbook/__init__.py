@@ -1,0 +1,1 @@
+"""The order book aggregate: one per token market (issue 4)."""

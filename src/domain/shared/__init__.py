@@ -1,0 +1,1 @@
+"""What every aggregate shares: the event base, the aggregate base and DomainError."""

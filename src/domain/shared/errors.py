@@ -1,0 +1,23 @@
+"""Domain errors carry a stable ``code``; their kind tells an entrypoint how to answer."""
+
+
+class DomainError(Exception):
+    """A command broke a rule. ``code`` is stable and part of the public API."""
+
+    code: str = "domain_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class RuleViolation(DomainError):
+    """The command is well formed but a business rule refuses it."""
+
+
+class NotFound(DomainError):
+    """The command names something that does not exist."""
+
+
+class Conflict(DomainError):
+    """The command collides with the current state (a duplicate, a closed thing)."""
