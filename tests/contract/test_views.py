@@ -1,0 +1,156 @@
+"""The views port: the same assertions against SQLite (aiosqlite) and PostgreSQL (asyncpg)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from uuid import uuid4
+
+import pytest
+
+from adapters.eventstore.memory import InMemoryEventStore
+from adapters.views.categories import SqlCategoriesView
+from adapters.views.database import ViewDatabase, sqlalchemy_url
+from application.ports import ProjectionRaced, Recorded
+from application.projections.categories import CategoriesProjector, CategoryRow
+from application.projections.runner import ProjectionRunner
+from domain.creator.categories import CATALOG_ID
+from domain.creator.events import CategoryAdded, CategoryRenamed
+
+T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+
+def added(version: int, name: str) -> CategoryAdded:
+    return CategoryAdded(
+        originator_id=CATALOG_ID,
+        originator_version=version,
+        at=T0 + timedelta(minutes=version),
+        category_id=uuid4(),
+        slug=name.lower(),
+        name=name,
+    )
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def open_db(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[], ViewDatabase]:
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'views.sqlite3'}"
+    else:
+        url = sqlalchemy_url(request.getfixturevalue("postgres_url"))
+    return lambda: ViewDatabase(url)
+
+
+@pytest.fixture
+async def db(open_db: Callable[[], ViewDatabase]) -> AsyncIterator[ViewDatabase]:
+    database = open_db()
+    await database.migrate(["categories"])
+    yield database
+    await database.close()
+
+
+@pytest.fixture
+def view(db: ViewDatabase) -> SqlCategoriesView:
+    return SqlCategoriesView(db)
+
+
+async def test_migrating_twice_changes_nothing_and_a_new_view_starts_at_zero(db: ViewDatabase, view: SqlCategoriesView) -> None:
+    await db.migrate(["categories"])
+    await db.ping()
+    assert await view.position() == 0
+    assert await view.page(10) == []
+
+
+async def test_a_projected_batch_writes_its_rows_and_its_position_together(view: SqlCategoriesView) -> None:
+    art, music = added(1, "Art"), added(2, "Music")
+    renamed = CategoryRenamed(originator_id=CATALOG_ID, originator_version=3, at=T0 + timedelta(hours=1), category_id=art.category_id, name="Fine Art")
+    await CategoriesProjector(view).project([Recorded(1, art), Recorded(2, music), Recorded(3, renamed)], expected=0)
+    assert await view.position() == 3
+    assert await view.page(10) == [
+        CategoryRow(art.category_id, "art", "Fine Art", art.at, renamed.at),
+        CategoryRow(music.category_id, "music", "Music", music.at, music.at),
+    ]
+
+
+async def test_pages_follow_slug_order_from_the_cursor(view: SqlCategoriesView) -> None:
+    names = ["Sports", "Art", "Music", "Food", "Comedy"]
+    await CategoriesProjector(view).project([Recorded(i, added(i, n)) for i, n in enumerate(names, 1)], expected=0)
+    assert [r.slug for r in await view.page(2)] == ["art", "comedy"]
+    assert [r.slug for r in await view.page(2, after_slug="comedy")] == ["food", "music"]
+    assert [r.slug for r in await view.page(2, after_slug="music")] == ["sports"]
+
+
+async def test_a_batch_from_a_stale_position_is_refused_and_writes_nothing(view: SqlCategoriesView) -> None:
+    projector = CategoriesProjector(view)
+    await projector.project([Recorded(1, added(1, "Art"))], expected=0)
+    with pytest.raises(ProjectionRaced):
+        await projector.project([Recorded(1, added(1, "Art")), Recorded(2, added(2, "Music"))], expected=0)
+    assert await view.position() == 1
+    assert [r.slug for r in await view.page(10)] == ["art"]
+
+
+async def test_a_batch_that_fails_halfway_leaves_neither_rows_nor_position(view: SqlCategoriesView) -> None:
+    first = added(1, "Art")
+    clash = CategoryAdded(originator_id=CATALOG_ID, originator_version=3, at=T0, category_id=first.category_id, slug="other", name="Other")
+    with pytest.raises(Exception):
+        await CategoriesProjector(view).project(
+            [Recorded(1, first), Recorded(2, added(2, "Music")), Recorded(3, clash)], expected=0
+        )
+    assert await view.position() == 0
+    assert await view.page(10) == []
+
+
+async def test_reset_empties_the_view_and_its_position(view: SqlCategoriesView) -> None:
+    await CategoriesProjector(view).project([Recorded(1, added(1, "Art"))], expected=0)
+    await view.reset()
+    assert await view.position() == 0
+    assert await view.page(10) == []
+
+
+async def test_a_rebuilt_view_equals_the_live_one(view: SqlCategoriesView) -> None:
+    store = InMemoryEventStore()
+    runner = ProjectionRunner(store, [CategoriesProjector(view)], batch_size=3)
+    art = added(1, "Art")
+    await store.append([art, added(2, "Music")])
+    await runner.catch_up()
+    await store.append([added(3, "Food"), CategoryRenamed(originator_id=CATALOG_ID, originator_version=4, at=T0, category_id=art.category_id, name="Arts")])
+    for version, name in enumerate(["Zen", "Yoga", "Xylophone"], 5):
+        await store.append([added(version, name)])
+        await runner.catch_up()
+    live = await view.page(500)
+    assert len(live) == 6 and await view.position() == 7
+    await runner.rebuild("categories")
+    assert await view.page(500) == live
+    assert await view.position() == 7
+
+
+async def test_two_runners_on_one_database_apply_every_event_exactly_once(
+    open_db: Callable[[], ViewDatabase], db: ViewDatabase
+) -> None:
+    store = InMemoryEventStore()
+    await store.append([added(i, f"Category {i}") for i in range(1, 101)])
+    other = open_db()
+    try:
+        runners = [
+            ProjectionRunner(store, [CategoriesProjector(SqlCategoriesView(d))], batch_size=7) for d in (db, other)
+        ]
+        await asyncio.gather(*(r.catch_up() for r in runners))
+        view = SqlCategoriesView(db)
+        assert await view.position() == 100
+        assert len(await view.page(500)) == 100
+    finally:
+        await other.close()
+
+
+async def test_a_query_can_wait_for_the_view_to_reach_a_position(view: SqlCategoriesView) -> None:
+    store = InMemoryEventStore()
+    runner = ProjectionRunner(store, [CategoriesProjector(view)], poll_interval=0.05)
+    position = await store.append([added(1, "Art")])
+    assert not await runner.wait_for("categories", position, timeout=0.2)
+    task = asyncio.create_task(runner.run())
+    try:
+        assert await runner.wait_for("categories", position, timeout=10)
+        assert [r.slug for r in await view.page(10)] == ["art"]
+    finally:
+        task.cancel()
