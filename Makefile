@@ -1,0 +1,31 @@
+# The two commands a newcomer needs: `make run` serves the API on the embedded
+# default; `make test` runs the import contracts and every test. Both set up
+# .venv first. `make bench` prints the benchmark's figures.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: run test bench lock clean
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/peoplecoin serve
+
+test: $(STAMP)
+	bash scripts/ensure-services
+	PYTHONPATH=src $(BIN)/lint-imports --config importlinter.ini
+	$(BIN)/python -m pytest
+
+# Re-pin every dependency to what is installed now (after changing pyproject.toml).
+lock: $(STAMP)
+	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^peoplecoin' > constraints.txt
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .hypothesis

@@ -1,0 +1,119 @@
+"""``peoplecoin``: serve the API, look after the projections, manage categories."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+
+from application.commands import AddCategory, RenameCategory
+from domain.shared.errors import DomainError
+from entrypoints.config import ConfigError, Settings
+from entrypoints.container import Container, build, close_stores, open_stores
+from entrypoints.logs import configure_logging
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    configure_logging()
+    try:
+        settings = Settings.from_env()
+    except ConfigError as error:
+        print(f"peoplecoin: {error}", file=sys.stderr)
+        return 2
+    if args.command == "serve":
+        return _serve(settings)
+    return asyncio.run(_with_stores(settings, args))
+
+
+def _serve(settings: Settings) -> int:
+    import uvicorn
+
+    from entrypoints.http.app import create_app
+
+    app = create_app(build(settings))
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        timeout_graceful_shutdown=20,
+        proxy_headers=False,
+    )
+    return 0
+
+
+async def _with_stores(settings: Settings, args: argparse.Namespace) -> int:
+    c = build(settings)
+    await open_stores(c)
+    try:
+        action: Callable[[Container, argparse.Namespace], Awaitable[int]] = args.action
+        return await action(c, args)
+    except DomainError as error:
+        print(f"peoplecoin: {error.message} ({error.code})", file=sys.stderr)
+        return 1
+    finally:
+        await close_stores(c)
+
+
+async def _status(c: Container, args: argparse.Namespace) -> int:
+    rows = await c.projections().status()
+    print(f"{'view':<24}{'position':>10}{'head':>10}{'lag':>10}")
+    for row in rows:
+        print(f"{row.name:<24}{row.position:>10}{row.head:>10}{row.lag:>10}")
+    return 0
+
+
+async def _rebuild(c: Container, args: argparse.Namespace) -> int:
+    runner = c.projections()
+    names = [args.name] if args.name else runner.names
+    if args.name and args.name not in runner.names:
+        print(f"peoplecoin: no view named {args.name!r}; known: {', '.join(runner.names)}", file=sys.stderr)
+        return 2
+    for name in names:
+        await runner.rebuild(name)
+        print(f"rebuilt {name} to position {await runner.projector(name).view.position()}")
+    return 0
+
+
+async def _add_category(c: Container, args: argparse.Namespace) -> int:
+    done = await c.add_category()(AddCategory(args.name, args.slug))
+    print(f"added {done.value.slug} ({done.value.id}) at position {done.position}")
+    return 0
+
+
+async def _rename_category(c: Container, args: argparse.Namespace) -> int:
+    done = await c.rename_category()(RenameCategory(args.ref, args.name))
+    print(f"renamed {done.value.slug} to {done.value.name!r} at position {done.position}")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="peoplecoin", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("serve", help="serve the HTTP and WebSocket API")
+
+    projections = commands.add_parser("projections", help="views built from the event log")
+    views = projections.add_subparsers(dest="verb", required=True)
+    views.add_parser("status", help="each view's position and lag").set_defaults(action=_status)
+    rebuild = views.add_parser("rebuild", help="empty a view (or all) and replay the whole log into it")
+    rebuild.add_argument("name", nargs="?")
+    rebuild.set_defaults(action=_rebuild)
+
+    categories = commands.add_parser("categories", help="creator categories")
+    verbs = categories.add_subparsers(dest="verb", required=True)
+    add = verbs.add_parser("add", help="add a category")
+    add.add_argument("name")
+    add.add_argument("--slug", help="the URL name; made from the name when left out")
+    add.set_defaults(action=_add_category)
+    rename = verbs.add_parser("rename", help="rename a category; its slug stays")
+    rename.add_argument("ref", help="the category's slug or id")
+    rename.add_argument("name")
+    rename.set_defaults(action=_rename_category)
+    return parser
+
+
+if __name__ == "__main__":
+    sys.exit(main())

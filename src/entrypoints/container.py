@@ -1,0 +1,102 @@
+"""The container: the only place that names adapters, chosen by configuration.
+
+PEOPLECOIN_DATABASE_URL set: event store and views in PostgreSQL; unset: SQLite
+files in the data dir. PEOPLECOIN_REDIS_URL set: pub/sub through Redis;
+unset: in-process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import suppress
+
+from dependency_injector import containers, providers
+
+from adapters.eventstore.postgres import PostgresEventStore
+from adapters.eventstore.sqlite import SqliteEventStore
+from adapters.pubsub.memory import InProcessPubSub
+from adapters.pubsub.redis import RedisPubSub
+from adapters.system import SystemClock, random_id
+from adapters.views.categories import SqlCategoriesView
+from adapters.views.database import ViewDatabase, sqlalchemy_url
+from application.handlers.categories import AddCategoryHandler, RenameCategoryHandler, SeedCategoriesHandler
+from application.projections.categories import CategoriesProjector
+from application.projections.runner import ProjectionRunner
+from application.queries import CategoryQueries, ReadYourWrites
+from entrypoints.config import Settings
+
+log = logging.getLogger(__name__)
+
+
+class Container(containers.DeclarativeContainer):
+    settings = providers.Dependency(instance_of=Settings)
+
+    clock = providers.Singleton(SystemClock)
+    ids = providers.Object(random_id)
+
+    event_store = providers.Singleton(
+        lambda s: PostgresEventStore(s.database_url) if s.database_url else SqliteEventStore(s.event_store_path),
+        settings,
+    )
+    view_database = providers.Singleton(lambda s: ViewDatabase(sqlalchemy_url(s.views_url)), settings)
+    pubsub = providers.Singleton(
+        lambda s: RedisPubSub(s.redis_url) if s.redis_url else InProcessPubSub(),
+        settings,
+    )
+
+    categories_view = providers.Singleton(SqlCategoriesView, view_database)
+    projections = providers.Singleton(
+        ProjectionRunner,
+        store=event_store,
+        projectors=providers.List(providers.Singleton(CategoriesProjector, categories_view)),
+    )
+    read_your_writes = providers.Singleton(ReadYourWrites, event_store, projections)
+
+    category_queries = providers.Singleton(CategoryQueries, categories_view, read_your_writes)
+    add_category = providers.Singleton(AddCategoryHandler, event_store, clock, ids)
+    rename_category = providers.Singleton(RenameCategoryHandler, event_store, clock)
+    seed_categories = providers.Singleton(SeedCategoriesHandler, event_store, clock, ids)
+
+
+def build(settings: Settings) -> Container:
+    return Container(settings=settings)
+
+
+async def open_stores(c: Container) -> None:
+    """Open the event store, bring the views' schema to head and seed a new store; what every tool needs first."""
+    c.event_store()
+    runner: ProjectionRunner = c.projections()
+    await c.view_database().migrate(runner.names)
+    seeded = await c.seed_categories()()
+    if seeded.value:
+        log.info("seeded %d default categories", len(seeded.value))
+
+
+class Runtime:
+    """The serving process's life: stores open, defaults seeded, projections running; closed in reverse."""
+
+    def __init__(self, c: Container) -> None:
+        self.c = c
+        self._projecting: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await open_stores(self.c)
+        runner: ProjectionRunner = self.c.projections()
+        self.c.event_store().listen(runner.wake)
+        self.c.pubsub()
+        await runner.catch_up()
+        self._projecting = asyncio.create_task(runner.run(), name="projections")
+
+    async def stop(self) -> None:
+        if self._projecting is not None:
+            self._projecting.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._projecting
+        await self.c.pubsub().close()
+        await close_stores(self.c)
+
+
+async def close_stores(c: Container) -> None:
+    await c.view_database().close()
+    await c.event_store().close()

@@ -1,0 +1,1 @@
+"""Controllers map requests to commands and queries; no rules live here."""

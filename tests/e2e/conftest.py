@@ -1,0 +1,103 @@
+"""A real server process per test, on the embedded default or on PostgreSQL and Redis."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+BIN = Path(sys.executable).parent
+STARTUP_TIMEOUT = 60.0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Server:
+    """One ``peoplecoin serve`` process; restartable on the same data dir and database."""
+
+    env: dict[str, str]
+    log_path: Path
+    process: subprocess.Popen[bytes] | None = None
+    port: int = field(default_factory=free_port)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> Server:
+        env = {**self.env, "PEOPLECOIN_PORT": str(self.port)}
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen([str(BIN / "peoplecoin"), "serve"], env=env, stdout=log, stderr=log)
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the server exited with {self.process.returncode}:\n{self.log()}")
+            try:
+                if httpx.get(self.url + "/health", timeout=1).status_code == 200:
+                    return self
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"the server did not answer /health in {STARTUP_TIMEOUT}s:\n{self.log()}")
+
+    def kill(self, sig: int = signal.SIGKILL, timeout: float = 30) -> int:
+        assert self.process is not None
+        self.process.send_signal(sig)
+        code = self.process.wait(timeout)
+        self.process = None
+        return code
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """Run ``peoplecoin ...`` on this server's data dir and database."""
+        return subprocess.run(
+            [str(BIN / "peoplecoin"), *args], env=self.env, capture_output=True, text=True, timeout=60, check=False
+        )
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=10)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def log_records(self) -> list[dict[str, object]]:
+        return [json.loads(line) for line in self.log().splitlines() if line.strip()]
+
+
+def server_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    keep = {k: v for k, v in os.environ.items() if not k.startswith("PEOPLECOIN_")}
+    return {**keep, "PEOPLECOIN_DATA_DIR": str(tmp_path / "data"), **extra}
+
+
+@pytest.fixture(params=["embedded", "postgres"])
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def server(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Server]:
+    extra: dict[str, str] = {}
+    if backend == "postgres":
+        extra["PEOPLECOIN_DATABASE_URL"] = request.getfixturevalue("postgres_url")
+        extra["PEOPLECOIN_REDIS_URL"] = request.getfixturevalue("redis_url")
+    srv = Server(server_env(tmp_path, **extra), tmp_path / "server.log")
+    srv.start()
+    try:
+        yield srv
+    finally:
+        if srv.process is not None:
+            srv.kill(signal.SIGKILL)
