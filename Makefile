@@ -18,7 +18,14 @@ $(STAMP): pyproject.toml constraints.txt
 run: $(STAMP)
 	$(BIN)/peoplecoin serve
 
-test: $(STAMP)
+SDK := tests/sdk/node_modules/.package-lock.json
+
+# The real Sui TypeScript SDK, for the test that signs in with it.
+$(SDK): tests/sdk/package.json tests/sdk/package-lock.json
+	npm ci --prefix tests/sdk --no-audit --no-fund --loglevel=error
+	touch $(SDK)
+
+test: $(STAMP) $(SDK)
 	bash scripts/ensure-services
 	PYTHONPATH=src $(BIN)/lint-imports --config importlinter.ini
 	$(BIN)/python -m pytest
@@ -28,4 +35,4 @@ lock: $(STAMP)
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^peoplecoin' > constraints.txt
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .hypothesis
+	rm -rf $(VENV) var .pytest_cache .hypothesis tests/sdk/node_modules

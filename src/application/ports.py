@@ -105,3 +105,91 @@ class View(Protocol):
     async def reset(self) -> None:
         """Empty the view and set its position to 0, in one transaction."""
         ...
+
+
+class SignatureRejected(Exception):
+    """A wallet signature that proves nothing; ``code`` says why, for the client and the logs."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class PersonalMessageVerifier(Protocol):
+    def signer_of(self, message: bytes, serialized_signature: str) -> str:
+        """The Sui address (``0x`` + 64 lower-case hex) whose key signed ``message`` as a personal message.
+
+        ``serialized_signature`` is the wallet's base64 ``flag || signature || public key``.
+        Raises SignatureRejected with code ``malformed_signature`` (not strict base64, wrong
+        length), ``unsupported_signature_scheme`` (a flag other than Ed25519, Secp256k1,
+        Secp256r1), ``non_canonical_signature`` (ECDSA with high S) or ``invalid_signature``.
+        """
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingEmail:
+    to: str
+    subject: str
+    text: str
+
+
+class Mailer(Protocol):
+    async def send(self, email: OutgoingEmail) -> None:
+        """Hand the message to the mail system; raises when it was not accepted."""
+        ...
+
+
+class ExpiringKeys(Protocol):
+    """Small values that expire: sign-in challenges, used-nonce markers, revoked sessions.
+
+    Expiry here only frees space; rules about time (is a challenge still
+    valid?) are decided by the application with its Clock.
+    """
+
+    async def put(self, key: str, value: bytes, ttl_seconds: float) -> None: ...
+
+    async def get(self, key: str) -> bytes | None: ...
+
+    async def put_if_absent(self, key: str, value: bytes, ttl_seconds: float) -> bool:
+        """Store the value only if the key holds nothing (or only something expired); atomic across processes."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class AccessClaims:
+    user_id: UUID
+    address: str
+    session_id: UUID
+    roles: tuple[str, ...]
+    issued_at: datetime
+    expires_at: datetime
+    token_id: str
+
+
+class TokenRejected(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class AccessTokens(Protocol):
+    def issue(self, claims: AccessClaims) -> str: ...
+
+    def read(self, token: str) -> AccessClaims:
+        """The claims of a token we signed that has not expired; TokenRejected (``invalid_token``, ``token_expired``) otherwise."""
+        ...
+
+
+class Randomness(Protocol):
+    """Unpredictable values from a cryptographic source; tests pass a seeded one."""
+
+    def token(self, nbytes: int) -> str:
+        """URL-safe text carrying ``nbytes`` random bytes."""
+        ...
+
+    def hex(self, nbytes: int) -> str: ...
+
+    def digits(self, n: int) -> str: ...

@@ -9,6 +9,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from adapters.mail.message import parse_mailbox
+from adapters.mail.smtp import parse_smtp_url
+from entrypoints.http.ratelimit import Limits, parse_limits
+
 ADDRESS = re.compile(r"^0x[0-9a-f]{64}$")
 
 
@@ -23,8 +27,20 @@ class Settings:
     data_dir: Path
     database_url: str | None
     redis_url: str | None
+    redis_prefix: str
     admin_addresses: frozenset[str]
     jwt_secret: str
+    auth_domain: str
+    auth_uri: str
+    sui_network: str
+    smtp_url: str | None
+    mail_from: str
+    rate_limits: Limits
+    challenge_seconds: int
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.data_dir / "mail"
 
     @property
     def event_store_path(self) -> Path:
@@ -52,14 +68,40 @@ class Settings:
         admins = frozenset(a.strip().lower() for a in (env.get("PEOPLECOIN_ADMIN_ADDRESSES") or "").split(",") if a.strip())
         if bad := sorted(a for a in admins if not ADDRESS.match(a)):
             raise ConfigError(f"PEOPLECOIN_ADMIN_ADDRESSES holds what is not a Sui address: {', '.join(bad)}")
+        host = env.get("PEOPLECOIN_HOST") or "127.0.0.1"
+        smtp_url = env.get("PEOPLECOIN_SMTP_URL") or None
+        mail_from = env.get("PEOPLECOIN_MAIL_FROM") or "PeopleCoin <no-reply@peoplecoin.localhost>"
+        try:
+            if smtp_url:
+                parse_smtp_url(smtp_url)
+            parse_mailbox(mail_from)
+            rate_limits = parse_limits(env.get("PEOPLECOIN_RATE_LIMITS"))
+        except ValueError as error:
+            raise ConfigError(str(error)) from None
+        if (secret := env.get("PEOPLECOIN_JWT_SECRET")) and len(secret) < 32:
+            raise ConfigError("PEOPLECOIN_JWT_SECRET must be at least 32 characters")
+        challenge_text = env.get("PEOPLECOIN_AUTH_CHALLENGE_SECONDS") or "300"
+        if not challenge_text.isdigit() or not 1 <= int(challenge_text) <= 3600:
+            raise ConfigError("PEOPLECOIN_AUTH_CHALLENGE_SECONDS is a number of seconds from 1 to 3600")
+        network = env.get("PEOPLECOIN_SUI_NETWORK") or "mainnet"
+        if network not in ("mainnet", "testnet", "devnet", "localnet"):
+            raise ConfigError("PEOPLECOIN_SUI_NETWORK is one of mainnet, testnet, devnet, localnet")
         return cls(
-            host=env.get("PEOPLECOIN_HOST") or "127.0.0.1",
+            host=host,
             port=int(port_text),
             data_dir=data_dir,
             database_url=database_url,
             redis_url=redis_url,
+            redis_prefix=env.get("PEOPLECOIN_REDIS_PREFIX") or "peoplecoin:",
             admin_addresses=admins,
             jwt_secret=env.get("PEOPLECOIN_JWT_SECRET") or _kept_secret(data_dir / "jwt-secret"),
+            auth_domain=env.get("PEOPLECOIN_AUTH_DOMAIN") or f"{host}:{port_text}",
+            auth_uri=env.get("PEOPLECOIN_AUTH_URI") or f"http://{host}:{port_text}",
+            sui_network=network,
+            smtp_url=smtp_url,
+            mail_from=mail_from,
+            rate_limits=rate_limits,
+            challenge_seconds=int(challenge_text),
         )
 
 

@@ -8,22 +8,34 @@ unset: in-process.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from contextlib import suppress
+from datetime import timedelta
 
 from dependency_injector import containers, providers
 
+from adapters.auth.jwt import JwtAccessTokens
 from adapters.eventstore.postgres import PostgresEventStore
 from adapters.eventstore.sqlite import SqliteEventStore
+from adapters.keys.redis import RedisExpiringKeys
+from adapters.keys.sql import SqlExpiringKeys
+from adapters.mail.files import FileMailer
+from adapters.mail.smtp import SmtpMailer
 from adapters.pubsub.memory import InProcessPubSub
 from adapters.pubsub.redis import RedisPubSub
-from adapters.system import SystemClock, random_id
+from adapters.sui.signatures import SuiSignatureVerifier
+from adapters.system import SystemClock, SystemRandomness, random_id
 from adapters.views.categories import SqlCategoriesView
 from adapters.views.database import ViewDatabase, sqlalchemy_url
+from adapters.views.users import SqlUsersView
+from application.handlers.auth import AuthSettings, Authentication
 from application.handlers.categories import AddCategoryHandler, RenameCategoryHandler, SeedCategoriesHandler
+from application.handlers.users import EmailVerification, ProfileHandler
 from application.projections.categories import CategoriesProjector
 from application.projections.runner import ProjectionRunner
-from application.queries import CategoryQueries, ReadYourWrites
+from application.projections.users import UsersProjector
+from application.queries import CategoryQueries, ReadYourWrites, UserQueries
 from entrypoints.config import Settings
 
 log = logging.getLogger(__name__)
@@ -34,6 +46,7 @@ class Container(containers.DeclarativeContainer):
 
     clock = providers.Singleton(SystemClock)
     ids = providers.Object(random_id)
+    randomness = providers.Singleton(SystemRandomness)
 
     event_store = providers.Singleton(
         lambda s: PostgresEventStore(s.database_url) if s.database_url else SqliteEventStore(s.event_store_path),
@@ -41,18 +54,62 @@ class Container(containers.DeclarativeContainer):
     )
     view_database = providers.Singleton(lambda s: ViewDatabase(sqlalchemy_url(s.views_url)), settings)
     pubsub = providers.Singleton(
-        lambda s: RedisPubSub(s.redis_url) if s.redis_url else InProcessPubSub(),
+        lambda s: RedisPubSub(s.redis_url, s.redis_prefix) if s.redis_url else InProcessPubSub(),
         settings,
     )
 
+    expiring_keys = providers.Singleton(
+        lambda s, db: RedisExpiringKeys(s.redis_url, s.redis_prefix) if s.redis_url else SqlExpiringKeys(db),
+        settings,
+        view_database,
+    )
+    mailer = providers.Singleton(
+        lambda s: SmtpMailer(s.smtp_url, s.mail_from) if s.smtp_url else FileMailer(s.mail_dir, s.mail_from),
+        settings,
+    )
+    signature_verifier = providers.Singleton(SuiSignatureVerifier)
+    access_tokens = providers.Singleton(lambda s, clock: JwtAccessTokens(s.jwt_secret, clock), settings, clock)
+
     categories_view = providers.Singleton(SqlCategoriesView, view_database)
+    users_view = providers.Singleton(SqlUsersView, view_database)
     projections = providers.Singleton(
         ProjectionRunner,
         store=event_store,
-        projectors=providers.List(providers.Singleton(CategoriesProjector, categories_view)),
+        projectors=providers.List(
+            providers.Singleton(CategoriesProjector, categories_view),
+            providers.Singleton(UsersProjector, users_view),
+        ),
     )
     read_your_writes = providers.Singleton(ReadYourWrites, event_store, projections)
 
+    authentication = providers.Singleton(
+        Authentication,
+        store=event_store,
+        keys=expiring_keys,
+        verifier=signature_verifier,
+        tokens=access_tokens,
+        clock=clock,
+        ids=ids,
+        randomness=randomness,
+        settings=providers.Factory(
+            lambda s: AuthSettings(
+                s.auth_domain, s.auth_uri, s.sui_network, s.admin_addresses, timedelta(seconds=s.challenge_seconds)
+            ),
+            settings,
+        ),
+    )
+    profile_handler = providers.Singleton(ProfileHandler, event_store, clock)
+    email_verification = providers.Singleton(
+        lambda store, clock, randomness, mailer, s: EmailVerification(
+            store, clock, randomness, mailer, hashlib.sha256(b"email-code:" + s.jwt_secret.encode()).digest()
+        ),
+        event_store,
+        clock,
+        randomness,
+        mailer,
+        settings,
+    )
+    user_queries = providers.Singleton(UserQueries, users_view, read_your_writes)
     category_queries = providers.Singleton(CategoryQueries, categories_view, read_your_writes)
     add_category = providers.Singleton(AddCategoryHandler, event_store, clock, ids)
     rename_category = providers.Singleton(RenameCategoryHandler, event_store, clock)
@@ -94,6 +151,9 @@ class Runtime:
             with suppress(asyncio.CancelledError):
                 await self._projecting
         await self.c.pubsub().close()
+        keys = self.c.expiring_keys()
+        if isinstance(keys, RedisExpiringKeys):
+            await keys.close()
         await close_stores(self.c)
 
 

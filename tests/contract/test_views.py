@@ -154,3 +154,29 @@ async def test_a_query_can_wait_for_the_view_to_reach_a_position(view: SqlCatego
         assert [r.slug for r in await view.page(10)] == ["art"]
     finally:
         task.cancel()
+
+
+async def test_the_users_view_follows_registration_profile_and_email_and_rebuilds_equal(db: ViewDatabase) -> None:
+    from adapters.views.users import SqlUsersView
+    from application.projections.users import UserRow, UsersProjector
+    from domain.identity.events import EmailCodeSent, EmailVerified, ProfileChanged, UserRegistered
+
+    await db.migrate(["users"])
+    view = SqlUsersView(db)
+    store = InMemoryEventStore()
+    runner = ProjectionRunner(store, [UsersProjector(view)], batch_size=2)
+    ann, bob = uuid4(), uuid4()
+    t = [T0 + timedelta(minutes=i) for i in range(8)]
+    await store.append([UserRegistered(originator_id=ann, originator_version=1, at=t[0], wallet_address="0x" + "a" * 64)])
+    await store.append([UserRegistered(originator_id=bob, originator_version=1, at=t[1], wallet_address="0x" + "b" * 64)])
+    await store.append([ProfileChanged(originator_id=ann, originator_version=2, at=t[2], username="ann", display_name="Ann", bio=None, avatar_url=None)])
+    await store.append([EmailCodeSent(originator_id=ann, originator_version=3, at=t[3], email="ann@x.io", code_hash="h", expires_at=t[5])])
+    await store.append([EmailVerified(originator_id=ann, originator_version=4, at=t[4], email="ann@x.io")])
+    await store.append([EmailCodeSent(originator_id=ann, originator_version=5, at=t[5], email="new@x.io", code_hash="h", expires_at=t[7])])
+    await store.append([EmailCodeSent(originator_id=bob, originator_version=2, at=t[6], email="bob@x.io", code_hash="h", expires_at=t[7])])
+    await runner.catch_up()
+    live = [await view.by_id(ann), await view.by_id(bob)]
+    assert live[0] == UserRow(ann, "0x" + "a" * 64, "ann", "Ann", None, None, "ann@x.io", True, t[0], t[4])
+    assert live[1] == UserRow(bob, "0x" + "b" * 64, None, None, None, None, "bob@x.io", False, t[1], t[6])
+    await runner.rebuild("users")
+    assert [await view.by_id(ann), await view.by_id(bob)] == live

@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -89,15 +89,27 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def server(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Server]:
-    extra: dict[str, str] = {}
-    if backend == "postgres":
-        extra["PEOPLECOIN_DATABASE_URL"] = request.getfixturevalue("postgres_url")
-        extra["PEOPLECOIN_REDIS_URL"] = request.getfixturevalue("redis_url")
-    srv = Server(server_env(tmp_path, **extra), tmp_path / "server.log")
-    srv.start()
-    try:
-        yield srv
-    finally:
+def start_server(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Callable[..., Server]]:
+    """Starts a server on this test's backend, with extra settings; every one is killed after the test."""
+    started: list[Server] = []
+
+    def start(**extra: str) -> Server:
+        if backend == "postgres":
+            extra.setdefault("PEOPLECOIN_DATABASE_URL", request.getfixturevalue("postgres_url"))
+            extra.setdefault("PEOPLECOIN_REDIS_URL", request.getfixturevalue("redis_url"))
+            extra.setdefault("PEOPLECOIN_REDIS_PREFIX", request.getfixturevalue("redis_prefix"))
+        home = tmp_path / f"server-{len(started)}"
+        home.mkdir()
+        srv = Server(server_env(home, **extra), home / "server.log")
+        started.append(srv)
+        return srv.start()
+
+    yield start
+    for srv in started:
         if srv.process is not None:
             srv.kill(signal.SIGKILL)
+
+
+@pytest.fixture
+def server(start_server: Callable[..., Server]) -> Server:
+    return start_server()

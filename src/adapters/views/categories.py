@@ -39,10 +39,12 @@ class SqlCategoriesView(SqlView):
         async with self._transaction(expected, position) as conn:
             yield _Rows(conn)
 
-    async def page(self, limit: int, after_slug: str | None = None) -> list[CategoryRow]:
+    async def page(self, limit: int, after_slug: str | None = None, slug: str | None = None) -> list[CategoryRow]:
         query = select(categories).order_by(categories.c.slug).limit(limit)
         if after_slug is not None:
             query = query.where(categories.c.slug > after_slug)
+        if slug is not None:
+            query = query.where(categories.c.slug == slug)
         async with self._db.engine.connect() as conn:
             rows = (await conn.execute(query)).all()
         return [CategoryRow(r.id, r.slug, r.name, r.created_at, r.updated_at) for r in rows]

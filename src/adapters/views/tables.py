@@ -5,7 +5,21 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, DateTime, Dialect, MetaData, String, Table, TypeDecorator, Uuid
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    Float,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    Uuid,
+)
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -42,6 +56,29 @@ categories = Table(
     Column("id", Uuid, primary_key=True),
     Column("slug", String(50), nullable=False, unique=True),
     Column("name", String(50), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+expiring_keys = Table(
+    "expiring_keys",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("value", LargeBinary, nullable=False),
+    Column("expires_at", Float, nullable=False),  # unix seconds
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("wallet_address", String(66), nullable=False, unique=True),
+    Column("username", String(30), unique=True),
+    Column("display_name", String(50)),
+    Column("bio", Text),
+    Column("avatar_url", String(500)),
+    Column("email", String(254)),
+    Column("email_verified", Boolean, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
 )

@@ -33,8 +33,8 @@ class CategoriesView(View, Protocol):
         """A transaction that moves the view from ``expected`` to ``position`` with the rows written in it."""
         ...
 
-    async def page(self, limit: int, after_slug: str | None = None) -> list[CategoryRow]:
-        """Categories in slug order, starting after ``after_slug``."""
+    async def page(self, limit: int, after_slug: str | None = None, slug: str | None = None) -> list[CategoryRow]:
+        """Categories in slug order, starting after ``after_slug``; only the one with ``slug`` when given."""
         ...
 
 

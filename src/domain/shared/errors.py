@@ -21,3 +21,13 @@ class NotFound(DomainError):
 
 class Conflict(DomainError):
     """The command collides with the current state (a duplicate, a closed thing)."""
+
+
+class TooSoon(DomainError):
+    """The command repeats something that may only happen once in a while; try again later."""
+
+    retry_after_seconds: int = 60
+
+
+class Unauthenticated(DomainError):
+    """The caller's proof of who they are does not hold (a signature, a token, a challenge)."""

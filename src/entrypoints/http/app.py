@@ -7,13 +7,20 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from litestar import Litestar
+from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.stores.memory import MemoryStore
+from litestar.stores.redis import RedisStore
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
 from entrypoints.container import Container, Runtime
-from entrypoints.http.controllers.categories import CategoriesController
+from entrypoints.http.auth import APP_STATE_KEY, provide_claims
+from entrypoints.http.controllers.auth import AuthController
+from entrypoints.http.controllers.categories import AdminCategoriesController, CategoriesController
+from entrypoints.http.controllers.users import UsersController
+from entrypoints.http.ratelimit import STORE, rate_limit_middleware
 from entrypoints.http.controllers.health import HealthController, ReadinessChecks
 from entrypoints.http.errors import problem_details
 
@@ -47,14 +54,41 @@ def create_app(container: Container) -> Litestar:
 
     dependencies: dict[str, Any] = {
         "readiness": Provide(lambda: readiness, sync_to_thread=False),
-        "category_queries": provide("category_queries"),
+        "claims": Provide(provide_claims, sync_to_thread=False),
+        **{
+            name: provide(name)
+            for name in (
+                "category_queries",
+                "add_category",
+                "rename_category",
+                "user_queries",
+                "authentication",
+                "profile_handler",
+                "email_verification",
+            )
+        },
+    }
+    settings = container.settings()
+    stores = {
+        STORE: RedisStore.with_client(url=settings.redis_url, namespace=settings.redis_prefix + "ratelimit")
+        if settings.redis_url
+        else MemoryStore()
     }
     return Litestar(
-        route_handlers=[HealthController, PrometheusController, CategoriesController],
+        route_handlers=[
+            HealthController,
+            PrometheusController,
+            CategoriesController,
+            AdminCategoriesController,
+            AuthController,
+            UsersController,
+        ],
         dependencies=dependencies,
         lifespan=[lifespan],
         plugins=[problem_details],
-        middleware=[prometheus.middleware],
+        middleware=[prometheus.middleware, *rate_limit_middleware(settings.rate_limits, container.access_tokens())],
+        stores=stores,
+        state=State({APP_STATE_KEY: container.authentication()}),
         openapi_config=OpenAPIConfig(
             title="PeopleCoin API",
             version="1",

@@ -17,7 +17,8 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.plugins.problem_details import ProblemDetailsConfig, ProblemDetailsException, ProblemDetailsPlugin
 
 from application.errors import ApplicationError, InvalidQuery, ReadModelBehind
-from domain.shared.errors import Conflict, DomainError, NotFound
+from application.ports import SignatureRejected, TokenRejected
+from domain.shared.errors import Conflict, DomainError, NotFound, TooSoon, Unauthenticated
 
 log = logging.getLogger(__name__)
 
@@ -61,16 +62,27 @@ class Problem(ProblemDetailsException):
         return Response(body, status_code=self.status_code, media_type=PROBLEM_JSON, headers=self.headers)
 
 
-def _status_of_domain_error(error: DomainError) -> int:
-    if isinstance(error, NotFound):
-        return 404
-    if isinstance(error, Conflict):
-        return 409
-    return 422
+BEARER = {"WWW-Authenticate": "Bearer"}
+
+
+def unauthenticated(code: str, detail: str) -> Problem:
+    return Problem(401, code, detail, headers=BEARER)
 
 
 def from_domain(error: DomainError) -> Problem:
-    return Problem(_status_of_domain_error(error), error.code, error.message)
+    if isinstance(error, Unauthenticated):
+        return unauthenticated(error.code, error.message)
+    if isinstance(error, TooSoon):
+        return Problem(429, error.code, error.message, headers={"Retry-After": str(error.retry_after_seconds)})
+    if isinstance(error, NotFound):
+        return Problem(404, error.code, error.message)
+    if isinstance(error, Conflict):
+        return Problem(409, error.code, error.message)
+    return Problem(422, error.code, error.message)
+
+
+def from_rejected_credentials(error: SignatureRejected | TokenRejected) -> Problem:
+    return unauthenticated(error.code, error.message)
 
 
 def from_application(error: ApplicationError) -> Problem:
@@ -115,6 +127,8 @@ problem_details = ProblemDetailsPlugin(
     ProblemDetailsConfig(
         exception_to_problem_detail_map={  # type: ignore[dict-item]
             DomainError: from_domain,
+            SignatureRejected: from_rejected_credentials,
+            TokenRejected: from_rejected_credentials,
             ApplicationError: from_application,
             HTTPException: from_http,
             Exception: from_unexpected,

@@ -55,3 +55,75 @@ class CategoryResponse(msgspec.Struct):
     name: str
     created_at: datetime
     updated_at: datetime
+
+
+class NonceRequest(msgspec.Struct):
+    address: str
+
+
+class NonceResponse(msgspec.Struct):
+    nonce: str
+    message: str
+    expires_at: datetime
+
+
+class VerifyRequest(msgspec.Struct):
+    address: str
+    message: str
+    signature: str
+
+
+class RefreshRequest(msgspec.Struct):
+    refresh_token: str
+
+
+class UserResponse(msgspec.Struct):
+    id: UUID
+    wallet_address: str
+    username: str | None
+    display_name: str | None
+    bio: str | None
+    avatar_url: str | None
+    email: str | None
+    email_verified: bool
+    roles: list[str]
+    created_at: datetime
+
+
+class TokenResponse(msgspec.Struct):
+    access_token: str
+    refresh_token: str
+    token_type: str
+    expires_in: int
+    user: UserResponse
+
+
+class ProfileRequest(msgspec.Struct, forbid_unknown_fields=True):
+    """Only the fields sent change; ``null`` clears one."""
+
+    username: str | None | msgspec.UnsetType = msgspec.UNSET
+    display_name: str | None | msgspec.UnsetType = msgspec.UNSET
+    bio: str | None | msgspec.UnsetType = msgspec.UNSET
+    avatar_url: str | None | msgspec.UnsetType = msgspec.UNSET
+
+
+class EmailRequest(msgspec.Struct):
+    email: str
+
+
+class EmailCodeResponse(msgspec.Struct):
+    email: str
+    expires_at: datetime
+
+
+class EmailCodeRequest(msgspec.Struct):
+    code: str
+
+
+class AddCategoryRequest(msgspec.Struct):
+    name: str
+    slug: str | None = None
+
+
+class RenameCategoryRequest(msgspec.Struct):
+    name: str

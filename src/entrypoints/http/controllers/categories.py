@@ -1,11 +1,31 @@
-"""Creator categories: public to read; changed from the command line (admin endpoints come with sign-in)."""
+"""Creator categories: public to read, admins to change."""
 
 from __future__ import annotations
 
-from litestar import Controller, get
+from litestar import Controller, Response, get, patch, post
+from litestar.status_codes import HTTP_201_CREATED
 
+from application.commands import AddCategory, RenameCategory
+from application.handlers.categories import AddCategoryHandler, RenameCategoryHandler
+from application.projections.categories import CategoryRow
 from application.queries import CategoryQueries
-from entrypoints.http.schemas import CategoryResponse, Cursor, Limit, MinPosition, Page, decode_cursor, page_of
+from entrypoints.http.auth import requires
+from entrypoints.http.controllers.auth import POSITION_HEADER
+from entrypoints.http.schemas import (
+    AddCategoryRequest,
+    CategoryResponse,
+    Cursor,
+    Limit,
+    MinPosition,
+    Page,
+    RenameCategoryRequest,
+    decode_cursor,
+    page_of,
+)
+
+
+def category_response(row: CategoryRow) -> CategoryResponse:
+    return CategoryResponse(row.id, row.slug, row.name, row.created_at, row.updated_at)
 
 
 class CategoriesController(Controller):
@@ -21,5 +41,30 @@ class CategoriesController(Controller):
         min_position: MinPosition = None,
     ) -> Page[CategoryResponse]:
         rows = await category_queries.page(limit + 1, decode_cursor(cursor, str), min_position)
-        items = [CategoryResponse(r.id, r.slug, r.name, r.created_at, r.updated_at) for r in rows]
-        return page_of(items, limit, lambda c: c.slug)
+        return page_of([category_response(r) for r in rows], limit, lambda c: c.slug)
+
+
+class AdminCategoriesController(Controller):
+    path = "/api/v1/admin/categories"
+    tags = ["admin"]
+    guards = [requires("admin")]
+
+    @post("/", summary="Add a category")
+    async def add(
+        self, data: AddCategoryRequest, add_category: AddCategoryHandler, category_queries: CategoryQueries
+    ) -> Response[CategoryResponse]:
+        done = await add_category(AddCategory(data.name, data.slug))
+        row = await category_queries.one(done.value.slug, done.position)
+        return Response(category_response(row), status_code=HTTP_201_CREATED, headers={POSITION_HEADER: str(done.position)})
+
+    @patch("/{ref:str}", summary="Rename a category (by slug or id); its slug stays")
+    async def rename(
+        self,
+        ref: str,
+        data: RenameCategoryRequest,
+        rename_category: RenameCategoryHandler,
+        category_queries: CategoryQueries,
+    ) -> Response[CategoryResponse]:
+        done = await rename_category(RenameCategory(ref, data.name))
+        row = await category_queries.one(done.value.slug, done.position)
+        return Response(category_response(row), headers={POSITION_HEADER: str(done.position)})

@@ -1,0 +1,1 @@
+"""Access tokens: JWTs signed with the server's secret."""

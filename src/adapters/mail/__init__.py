@@ -1,0 +1,1 @@
+"""Outgoing mail adapters: .eml files for developers, SMTP for everyone else."""

@@ -1,0 +1,1 @@
+"""Who is who: users (a wallet is the identity), their unique usernames, and sign-in sessions."""

@@ -1,0 +1,41 @@
+"""Who is calling: the bearer token checked once per request by a guard, and the role rule later endpoints reuse."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+from litestar.types import Guard
+
+from application.handlers.auth import Authentication
+from application.ports import AccessClaims
+from entrypoints.http.errors import Problem, unauthenticated
+
+APP_STATE_KEY = "authentication"
+
+
+def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
+    scheme, _, token = connection.headers.get("authorization", "").partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+def requires(*roles: str) -> Guard:
+    """A guard: a valid, unrevoked access token, holding at least one of ``roles`` when any are named."""
+
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        token = bearer_token(connection)
+        if token is None:
+            raise unauthenticated("missing_token", "this needs a signed-in user: send Authorization: Bearer <access token>")
+        authentication: Authentication = connection.app.state[APP_STATE_KEY]
+        claims = await authentication.authenticate(token)
+        if roles and not set(roles) & set(claims.roles):
+            raise Problem(403, "forbidden", f"this needs the role {' or '.join(roles)}")
+        connection.state.claims = claims
+
+    return guard
+
+
+def provide_claims(request: ASGIConnection[Any, Any, Any, Any]) -> AccessClaims:
+    """The claims the guard checked; only on routes that have the guard."""
+    return request.state.claims  # type: ignore[no-any-return]
