@@ -8,10 +8,8 @@ valid signature signs in, and every invalid entry is refused, creating nothing.
 from __future__ import annotations
 
 import asyncio
-import json
 from datetime import UTC, datetime, timedelta
 from itertools import count
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -30,8 +28,9 @@ from domain.identity.errors import (
 )
 from domain.identity.session import Session
 from domain.shared.errors import DomainError, Unauthenticated
+from tests.vectors import sui_personal_message
 
-VECTORS = json.loads((Path(__file__).resolve().parents[3] / "shared" / "vectors" / "sui_personal_message.json").read_text())
+VECTORS = sui_personal_message()
 LOGINS = [v for v in VECTORS["valid"] if v["purpose"] == "login"]
 SETTINGS = AuthSettings(domain="peoplecoin.example", uri="https://peoplecoin.example", network="mainnet")
 

@@ -24,8 +24,9 @@ from adapters.sui.signatures import (
     uleb128,
 )
 from application.ports import SignatureRejected
+from tests.vectors import SUI_PERSONAL_MESSAGE
 
-VECTORS_PATH = Path(__file__).resolve().parents[3] / "shared" / "vectors" / "sui_personal_message.json"
+VECTORS_PATH = SUI_PERSONAL_MESSAGE
 
 # Written out here rather than imported, so a typo in the adapter's constants cannot hide.
 CURVE_ORDER = {
@@ -41,8 +42,8 @@ SERVICE_STAGES = {"nonce", "expiry", "message"}
 def _load_vectors() -> dict[str, Any]:
     if not VECTORS_PATH.is_file():
         pytest.fail(
-            f"Sui signature vectors missing at {VECTORS_PATH}: the shared/ folder must sit beside the repository "
-            "(shared/vectors/sui_personal_message.json); these tests never skip.",
+            f"Sui signature vectors missing at {VECTORS_PATH} (a copy of shared/vectors/sui_personal_message.json); "
+            "these tests never skip.",
             pytrace=False,
         )
     return json.loads(VECTORS_PATH.read_text(encoding="utf-8"))
