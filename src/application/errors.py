@@ -23,3 +23,9 @@ class ReadModelBehind(ApplicationError):
     """The view did not reach the asked position in time; the client may retry shortly."""
 
     code = "read_model_behind"
+
+
+class ServiceUnavailable(ApplicationError):
+    """The system cannot take this now (storage failed, the engine is recovering); nothing was done, retry shortly."""
+
+    code = "unavailable"

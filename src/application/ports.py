@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 from uuid import UUID
 
 from domain.shared.aggregate import DomainEvent
@@ -58,6 +58,7 @@ class Clock(Protocol):
         ...
 
 
+@runtime_checkable
 class IdGenerator(Protocol):
     def __call__(self) -> UUID: ...
 
@@ -193,3 +194,17 @@ class Randomness(Protocol):
     def hex(self, nbytes: int) -> str: ...
 
     def digits(self, n: int) -> str: ...
+
+
+@runtime_checkable
+class Chain(Protocol):
+    """Where money enters and leaves: the Sui chain, or the local ledger that stands in for it."""
+
+    @property
+    def is_local(self) -> bool:
+        """True for the local ledger, whose deposits an admin records by hand."""
+        ...
+
+    async def record_deposit(self, address: str, asset: str, amount: int) -> str:
+        """Record a deposit as the chain watcher would see it; returns its transaction digest."""
+        ...

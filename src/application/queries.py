@@ -7,10 +7,12 @@ from uuid import UUID
 from application.errors import PositionNotWritten, ReadModelBehind
 from application.projections.categories import CategoriesView, CategoryRow
 from application.projections.runner import ProjectionRunner
+from application.projections.trading import FillRow, OrderRow, TradingView
 from application.projections.users import UserRow, UsersView
 from application.ports import EventStore
 from domain.creator.errors import CategoryNotFound
 from domain.identity.errors import NotRegistered
+from domain.orderbook.errors import OrderNotFound
 
 MIN_POSITION_WAIT = 5.0  # seconds a query may wait for its view to reach ?min_position
 
@@ -64,3 +66,27 @@ class UserQueries:
         if row is None:
             raise NotRegistered("no such user")
         return row
+
+
+class TradingQueries:
+    def __init__(self, view: TradingView, consistency: ReadYourWrites) -> None:
+        self._view, self._consistency = view, consistency
+
+    async def order(self, user_id: UUID, order_id: UUID, min_position: int | None = None) -> OrderRow:
+        await self._consistency.reach(self._view.name, min_position)
+        row = await self._view.order(order_id)
+        if row is None or row.user_id != user_id:
+            raise OrderNotFound("no such order of yours")
+        return row
+
+    async def orders(
+        self, user_id: UUID, status: str, token_id: UUID | None, limit: int, before_seq: int | None, min_position: int | None
+    ) -> list[OrderRow]:
+        await self._consistency.reach(self._view.name, min_position)
+        return await self._view.orders(user_id, status, token_id, limit, before_seq)
+
+    async def fills(
+        self, user_id: UUID, token_id: UUID | None, limit: int, before_seq: int | None, min_position: int | None
+    ) -> list[FillRow]:
+        await self._consistency.reach(self._view.name, min_position)
+        return await self._view.fills(user_id, token_id, limit, before_seq)

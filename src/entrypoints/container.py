@@ -16,6 +16,7 @@ from datetime import timedelta
 from dependency_injector import containers, providers
 
 from adapters.auth.jwt import JwtAccessTokens
+from adapters.chain.local import LocalLedgerChain
 from adapters.eventstore.postgres import PostgresEventStore
 from adapters.eventstore.sqlite import SqliteEventStore
 from adapters.keys.redis import RedisExpiringKeys
@@ -28,14 +29,17 @@ from adapters.sui.signatures import SuiSignatureVerifier
 from adapters.system import SystemClock, SystemRandomness, random_id
 from adapters.views.categories import SqlCategoriesView
 from adapters.views.database import ViewDatabase, sqlalchemy_url
+from adapters.views.trading import SqlTokensView, SqlTradingView
 from adapters.views.users import SqlUsersView
 from application.handlers.auth import AuthSettings, Authentication
 from application.handlers.categories import AddCategoryHandler, RenameCategoryHandler, SeedCategoriesHandler
 from application.handlers.users import EmailVerification, ProfileHandler
 from application.projections.categories import CategoriesProjector
 from application.projections.runner import ProjectionRunner
+from application.projections.trading import TokensProjector, TradingProjector
 from application.projections.users import UsersProjector
-from application.queries import CategoryQueries, ReadYourWrites, UserQueries
+from application.queries import CategoryQueries, ReadYourWrites, TradingQueries, UserQueries
+from application.trading.exchange import Exchange
 from entrypoints.config import Settings
 
 log = logging.getLogger(__name__)
@@ -72,12 +76,16 @@ class Container(containers.DeclarativeContainer):
 
     categories_view = providers.Singleton(SqlCategoriesView, view_database)
     users_view = providers.Singleton(SqlUsersView, view_database)
+    tokens_view = providers.Singleton(SqlTokensView, view_database)
+    trading_view = providers.Singleton(SqlTradingView, view_database)
     projections = providers.Singleton(
         ProjectionRunner,
         store=event_store,
         projectors=providers.List(
             providers.Singleton(CategoriesProjector, categories_view),
             providers.Singleton(UsersProjector, users_view),
+            providers.Singleton(TokensProjector, tokens_view),
+            providers.Singleton(TradingProjector, trading_view),
         ),
     )
     read_your_writes = providers.Singleton(ReadYourWrites, event_store, projections)
@@ -110,6 +118,9 @@ class Container(containers.DeclarativeContainer):
         settings,
     )
     user_queries = providers.Singleton(UserQueries, users_view, read_your_writes)
+    trading_queries = providers.Singleton(TradingQueries, trading_view, read_your_writes)
+    chain = providers.Singleton(LocalLedgerChain)
+    exchange = providers.Singleton(Exchange, event_store, clock, ids)
     category_queries = providers.Singleton(CategoryQueries, categories_view, read_your_writes)
     add_category = providers.Singleton(AddCategoryHandler, event_store, clock, ids)
     rename_category = providers.Singleton(RenameCategoryHandler, event_store, clock)
@@ -141,11 +152,13 @@ class Runtime:
         await open_stores(self.c)
         runner: ProjectionRunner = self.c.projections()
         self.c.event_store().listen(runner.wake)
+        await self.c.exchange().recover()
         self.c.pubsub()
         await runner.catch_up()
         self._projecting = asyncio.create_task(runner.run(), name="projections")
 
     async def stop(self) -> None:
+        await self.c.exchange().close()
         if self._projecting is not None:
             self._projecting.cancel()
             with suppress(asyncio.CancelledError):

@@ -12,6 +12,7 @@ from sqlalchemy import (
     DateTime,
     Dialect,
     Float,
+    Integer,
     LargeBinary,
     MetaData,
     String,
@@ -81,4 +82,58 @@ users = Table(
     Column("email_verified", Boolean, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+)
+
+tokens = Table(
+    "tokens",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("symbol", String(10), nullable=False, unique=True),
+    Column("name", String(60), nullable=False),
+    Column("creator_id", Uuid, nullable=False),
+    Column("decimals", Integer, nullable=False),
+    Column("total_supply", BigInteger, nullable=False),
+    Column("initial_price", BigInteger, nullable=False),
+    Column("tick_size", BigInteger, nullable=False),
+    Column("lot_size", BigInteger, nullable=False),
+    Column("min_size", BigInteger, nullable=False),
+    Column("listed_at", UtcDateTime, nullable=False),
+)
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("seq", BigInteger, nullable=False),  # log position of its acceptance: the list order
+    Column("user_id", Uuid, nullable=False),
+    Column("token_id", Uuid, nullable=False),
+    Column("client_order_id", String(64)),
+    Column("side", String(4), nullable=False),
+    Column("type", String(6), nullable=False),
+    Column("time_in_force", String(3), nullable=False),
+    Column("price", BigInteger, nullable=False),
+    Column("quantity", BigInteger, nullable=False),
+    Column("quote_amount", BigInteger, nullable=False),
+    Column("filled", BigInteger, nullable=False),
+    Column("notional", BigInteger, nullable=False),
+    Column("fees", BigInteger, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+fills = Table(
+    "fills",
+    metadata,
+    Column("seq", BigInteger, primary_key=True),  # log position of the trade
+    Column("user_id", Uuid, primary_key=True),
+    Column("trade_id", Uuid, nullable=False),
+    Column("order_id", Uuid, nullable=False),
+    Column("token_id", Uuid, nullable=False),
+    Column("side", String(4), nullable=False),
+    Column("price", BigInteger, nullable=False),
+    Column("quantity", BigInteger, nullable=False),
+    Column("fee", BigInteger, nullable=False),
+    Column("liquidity", String(5), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
 )

@@ -1,1 +1,1 @@
-"""The order book aggregate: one per token market (issue 4)."""
+"""The central limit order book: one aggregate per token market, matching by price-time priority."""

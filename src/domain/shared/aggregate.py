@@ -33,9 +33,13 @@ class Aggregate:
     def replay(cls, id: UUID, events: Iterable[DomainEvent]) -> Self:
         aggregate = cls(id)
         for event in events:
-            aggregate._apply(event)
-            aggregate.version = event.originator_version
+            aggregate.apply_stored(event)
         return aggregate
+
+    def apply_stored(self, event: DomainEvent) -> None:
+        """Bring the aggregate forward by one event read from the store."""
+        self._apply(event)
+        self.version = event.originator_version
 
     def collect_events(self) -> list[DomainEvent]:
         events, self._pending = self._pending, []

@@ -1,1 +1,1 @@
-"""The token aggregate: a creator's coin, its supply and market parameters (issue 4)."""
+"""Creator tokens: their listing, symbol, supply and market parameters."""

@@ -19,6 +19,13 @@ from entrypoints.container import Container, Runtime
 from entrypoints.http.auth import APP_STATE_KEY, provide_claims
 from entrypoints.http.controllers.auth import AuthController
 from entrypoints.http.controllers.categories import AdminCategoriesController, CategoriesController
+from entrypoints.http.controllers.tokens import AdminTradingController, TokensController
+from entrypoints.http.controllers.trading import (
+    BalancesController,
+    OrderBookController,
+    OrdersController,
+    TradesController,
+)
 from entrypoints.http.controllers.users import UsersController
 from entrypoints.http.ratelimit import STORE, rate_limit_middleware
 from entrypoints.http.controllers.health import HealthController, ReadinessChecks
@@ -65,6 +72,10 @@ def create_app(container: Container) -> Litestar:
                 "authentication",
                 "profile_handler",
                 "email_verification",
+                "exchange",
+                "trading_queries",
+                "chain",
+                "ids",
             )
         },
     }
@@ -82,6 +93,12 @@ def create_app(container: Container) -> Litestar:
             AdminCategoriesController,
             AuthController,
             UsersController,
+            BalancesController,
+            OrdersController,
+            TradesController,
+            OrderBookController,
+            TokensController,
+            AdminTradingController,
         ],
         dependencies=dependencies,
         lifespan=[lifespan],

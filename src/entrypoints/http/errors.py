@@ -16,7 +16,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.plugins.problem_details import ProblemDetailsConfig, ProblemDetailsException, ProblemDetailsPlugin
 
-from application.errors import ApplicationError, InvalidQuery, ReadModelBehind
+from application.errors import ApplicationError, InvalidQuery, ReadModelBehind, ServiceUnavailable
 from application.ports import SignatureRejected, TokenRejected
 from domain.shared.errors import Conflict, DomainError, NotFound, TooSoon, Unauthenticated
 
@@ -86,7 +86,7 @@ def from_rejected_credentials(error: SignatureRejected | TokenRejected) -> Probl
 
 
 def from_application(error: ApplicationError) -> Problem:
-    if isinstance(error, ReadModelBehind):
+    if isinstance(error, ReadModelBehind | ServiceUnavailable):
         return Problem(503, error.code, error.message, headers={"Retry-After": "1"})
     if isinstance(error, InvalidQuery):
         return Problem(422, error.code, error.message)

@@ -127,3 +127,149 @@ class AddCategoryRequest(msgspec.Struct):
 
 class RenameCategoryRequest(msgspec.Struct):
     name: str
+
+
+class OrderRequest(msgspec.Struct, forbid_unknown_fields=True):
+    token_id: str
+    side: str
+    type: str
+    price: str | None = None
+    quantity: str | None = None
+    quote_amount: str | None = None
+    time_in_force: str | None = None
+    post_only: bool = False
+    client_order_id: Annotated[str, msgspec.Meta(min_length=1, max_length=64)] | None = None
+    self_trade_prevention: str = "cancel_maker"
+
+
+class EstimateRequest(msgspec.Struct, forbid_unknown_fields=True):
+    token_id: str
+    side: str
+    type: str
+    price: str | None = None
+    quantity: str | None = None
+    quote_amount: str | None = None
+
+
+class OrderResponse(msgspec.Struct):
+    id: UUID
+    client_order_id: str | None
+    token_id: UUID
+    side: str
+    type: str
+    price: str | None
+    quantity: str | None
+    quote_amount: str | None
+    filled_quantity: str
+    remaining_quantity: str
+    average_price: str | None
+    fees_paid: str
+    time_in_force: str
+    status: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class FillResponse(msgspec.Struct):
+    trade_id: UUID
+    price: str
+    quantity: str
+    fee: str
+    liquidity: str
+
+
+class PlacementResponse(msgspec.Struct):
+    order: OrderResponse
+    fills: list[FillResponse]
+
+
+class CancelledResponse(msgspec.Struct):
+    cancelled: list[OrderResponse]
+
+
+class TradeResponse(msgspec.Struct):
+    trade_id: UUID
+    order_id: UUID
+    token_id: UUID
+    side: str
+    price: str
+    quantity: str
+    fee: str
+    liquidity: str
+    timestamp: datetime
+
+
+class EstimateResponse(msgspec.Struct):
+    token_id: UUID
+    side: str
+    filled_quantity: str
+    average_price: str | None
+    notional: str
+    fee: str
+    total: str  # what a buyer pays (notional + fee) or a seller receives (notional - fee)
+    best_price: str | None
+    worst_price: str | None
+    slippage: str | None  # (average - best) / best, as a fraction; positive means worse than the best price
+    fully_filled: bool
+    fok_would_succeed: bool
+
+
+class LevelResponse(msgspec.Struct):
+    price: str
+    quantity: str
+    orders: int
+
+
+class OrderBookResponse(msgspec.Struct):
+    token_id: UUID
+    sequence: int
+    bids: list[LevelResponse]
+    asks: list[LevelResponse]
+    timestamp: datetime
+
+
+class BalanceResponse(msgspec.Struct):
+    asset: str
+    available: str
+    held: str
+    total: str
+
+
+class CreatorTokenResponse(msgspec.Struct):
+    id: UUID
+    symbol: str
+    name: str
+    creator_id: UUID
+    decimals: int
+    total_supply: str
+    initial_price: str | None
+    tick_size: str
+    lot_size: str
+    min_size: str
+    listed_at: datetime
+
+
+class ListTokenRequest(msgspec.Struct, forbid_unknown_fields=True):
+    symbol: str
+    name: str
+    creator_wallet_address: str
+    total_supply: str
+    initial_price: str | None = None
+    tick_size: str | None = None
+    lot_size: str | None = None
+    min_size: str | None = None
+    decimals: Annotated[int, msgspec.Meta(ge=0, le=9)] = 6
+
+
+class DepositRequest(msgspec.Struct, forbid_unknown_fields=True):
+    address: str
+    asset: str
+    amount: str
+
+
+class DepositResponse(msgspec.Struct):
+    address: str
+    user_id: UUID
+    asset: str
+    amount: str
+    transaction_digest: str

@@ -1,0 +1,106 @@
+"""Group commit: many commands' events in one event-store transaction, each acknowledged after that commit.
+
+Commands hand their events over in the order they were decided; while one
+transaction is in flight the next batch gathers, so under load a batch grows
+and the cost of a commit (an fsync) is shared. The log is gap-free, so each
+command's last position follows from the batch's last.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+
+from application.errors import ServiceUnavailable
+from application.ports import EventStore
+from domain.shared.aggregate import DomainEvent
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH_EVENTS = 5_000
+
+
+class CommitFailed(ServiceUnavailable):
+    """The batch holding this command's events was not stored; the engine halts and rebuilds from the log."""
+
+    code = "commit_failed"
+
+
+class GroupCommit:
+    def __init__(
+        self, store: EventStore, on_failure: Callable[[BaseException], None], max_events: int = MAX_BATCH_EVENTS
+    ) -> None:
+        self._store = store
+        self._on_failure = on_failure
+        self._max_events = max_events
+        self._pending: list[tuple[Sequence[DomainEvent], asyncio.Future[int]]] = []
+        self._wakeup = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.batches = 0
+        self.commands = 0
+
+    def submit(self, events: Sequence[DomainEvent]) -> asyncio.Future[int]:
+        """Queue one command's events (synchronously, so submission order is decision order)."""
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._pending.append((events, future))
+        self._wakeup.set()
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="group-commit")
+        return future
+
+    async def drain(self) -> None:
+        """Wait until everything submitted so far is committed (or failed)."""
+        while self._pending or (self._task is not None and self._wakeup.is_set()):
+            await asyncio.sleep(0.001)
+
+    async def close(self) -> None:
+        await self.drain()
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+
+    async def _run(self) -> None:
+        while True:
+            await self._wakeup.wait()
+            self._wakeup.clear()
+            while self._pending:
+                batch = self._take()
+                await self._commit(batch)
+
+    def _take(self) -> list[tuple[Sequence[DomainEvent], asyncio.Future[int]]]:
+        taken, count = 0, 0
+        for events, _ in self._pending:
+            if taken and count + len(events) > self._max_events:
+                break
+            count += len(events)
+            taken += 1
+        batch, self._pending = self._pending[:taken], self._pending[taken:]
+        return batch
+
+    async def _commit(self, batch: list[tuple[Sequence[DomainEvent], asyncio.Future[int]]]) -> None:
+        events = [event for command_events, _ in batch for event in command_events]
+        try:
+            last = await self._store.append(events)
+        except BaseException as error:  # the in-memory state is ahead of the log now: nothing later may commit
+            failed = batch + self._pending
+            self._pending = []
+            for _, future in failed:
+                if not future.done():
+                    future.set_exception(CommitFailed(str(error)))
+            log.error("group commit failed; halting the engine", exc_info=error)
+            self._on_failure(error)
+            if isinstance(error, asyncio.CancelledError):
+                raise
+            return
+        self.batches += 1
+        self.commands += len(batch)
+        position = last - len(events)
+        for command_events, future in batch:
+            position += len(command_events)
+            if not future.done():
+                future.set_result(position)
+

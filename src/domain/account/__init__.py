@@ -1,0 +1,1 @@
+"""Accounts: what each owner has of each asset, available and held; the shared kernel of trading and listing."""

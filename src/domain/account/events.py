@@ -1,0 +1,21 @@
+"""Events of the accounts stream. Never rename or move these classes: their path is the stored topic."""
+
+from dataclasses import dataclass
+from uuid import UUID
+
+from domain.shared.aggregate import DomainEvent
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Deposited(DomainEvent):
+    owner: UUID
+    asset: str  # "USD" or a token id
+    amount: int
+    reference: str  # the chain transaction, or what stands for it
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SupplyIssued(DomainEvent):
+    owner: UUID
+    asset: str
+    amount: int

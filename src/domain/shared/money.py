@@ -1,0 +1,24 @@
+"""Money in integers: USD in micro-units, tokens in base units; fees rounded up, to the platform."""
+
+from __future__ import annotations
+
+USD = "USD"
+MICRO = 1_000_000  # micro-units per USD
+BPS = 10_000
+TAKER_FEE_BPS = 50
+MAKER_FEE_BPS = 30
+MAX_PRICE = 10**10  # micro-USD per whole token (10,000 USD): with MAX_SUPPLY every notional fits 64 bits
+
+
+def notional(price: int, quantity: int, scale: int) -> int:
+    """Quote micro-units for ``quantity`` base units at ``price`` micro-USD per whole token.
+
+    Markets are opened only with tick * lot divisible by ``scale`` (10**decimals), so for any
+    valid price and quantity this division is exact.
+    """
+    return price * quantity // scale
+
+
+def fee(amount: int, bps: int) -> int:
+    """``ceil(amount * bps / 10_000)``."""
+    return -(-amount * bps // BPS)

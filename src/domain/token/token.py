@@ -1,0 +1,126 @@
+"""A creator token. Its id is derived from its symbol, so a symbol is listed once: a second listing
+writes version 1 of the same stream and the event store refuses it."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID, uuid5
+
+from domain.shared.aggregate import Aggregate, DomainEvent
+from domain.token.errors import InvalidSymbol, InvalidTokenParameters, SymbolTaken
+from domain.token.events import TokenListed
+
+TOKEN_NAMESPACE = UUID("9b1f6c3a-2e4d-4f8b-a7c5-1d3e5f7a9b20")
+SYMBOL = re.compile(r"^[A-Z][A-Z0-9]{1,9}$")
+RESERVED_SYMBOLS = frozenset({"USD", "USDC", "USDT", "SUI"})
+DEFAULT_DECIMALS = 6
+DEFAULT_TICK = 100  # 0.0001 USD
+NAME_MAX = 60
+MAX_SUPPLY = 10**14  # base units: with prices up to MAX_PRICE every notional fits a signed 64-bit column
+
+
+def normalise_symbol(text: str) -> str:
+    symbol = text.strip().upper()
+    if not SYMBOL.match(symbol):
+        raise InvalidSymbol("a symbol is 2 to 10 letters and digits, starting with a letter")
+    if symbol in RESERVED_SYMBOLS:
+        raise InvalidSymbol(f"{symbol} is reserved")
+    return symbol
+
+
+def token_id_for(symbol: str) -> UUID:
+    return uuid5(TOKEN_NAMESPACE, symbol)
+
+
+def listing_stream(token_id: UUID) -> UUID:
+    """The token's own stream; the token id itself names its market's order book stream."""
+    return uuid5(token_id, "listing")
+
+
+@dataclass(frozen=True, slots=True)
+class MarketParameters:
+    decimals: int
+    tick_size: int
+    lot_size: int
+    min_size: int
+
+    @property
+    def scale(self) -> int:
+        return 10**self.decimals
+
+    def check(self) -> None:
+        if not 0 <= self.decimals <= 9:
+            raise InvalidTokenParameters("decimals are 0 to 9")
+        if self.tick_size <= 0 or self.lot_size <= 0 or self.min_size <= 0:
+            raise InvalidTokenParameters("tick, lot and min size are more than zero")
+        if self.min_size % self.lot_size:
+            raise InvalidTokenParameters("the min size is a whole number of lots")
+        if self.tick_size * self.lot_size % self.scale:
+            raise InvalidTokenParameters(
+                "tick size × lot size must be a whole number of micro-USD, so every notional is exact"
+            )
+
+
+def default_parameters(decimals: int = DEFAULT_DECIMALS) -> MarketParameters:
+    lot = max(10**decimals // 100, 1)  # 0.01 token
+    tick = max(DEFAULT_TICK, 10**decimals // lot)
+    return MarketParameters(decimals, tick, lot, lot)
+
+
+class Token(Aggregate):
+    """Stream ``listing_stream(token_id)``."""
+
+    def __init__(self, id: UUID) -> None:
+        super().__init__(id)
+        self.listing: TokenListed | None = None
+
+    def list(
+        self,
+        *,
+        token_id: UUID,
+        symbol: str,
+        name: str,
+        creator_id: UUID,
+        creator_address: str,
+        total_supply: int,
+        initial_price: int,
+        parameters: MarketParameters,
+        at: datetime,
+    ) -> TokenListed:
+        if self.listing is not None:
+            raise SymbolTaken(f"{symbol} is listed already")
+        clean_name = " ".join(unicodedata.normalize("NFC", name).split())
+        if not clean_name or len(clean_name) > NAME_MAX or any(unicodedata.category(c).startswith("C") for c in clean_name):
+            raise InvalidTokenParameters(f"a token name has 1 to {NAME_MAX} printable characters")
+        parameters.check()
+        if not 0 < total_supply <= MAX_SUPPLY or total_supply % parameters.lot_size:
+            raise InvalidTokenParameters("the supply is more than zero, at most 10^14 base units, and whole lots")
+        if initial_price < 0 or initial_price % parameters.tick_size:
+            raise InvalidTokenParameters("the initial price is a multiple of the tick size")
+        self._record(
+            TokenListed(
+                originator_id=self.id,
+                originator_version=self.next_version,
+                at=at,
+                token_id=token_id,
+                symbol=symbol,
+                name=clean_name,
+                creator_id=creator_id,
+                creator_address=creator_address,
+                decimals=parameters.decimals,
+                total_supply=total_supply,
+                initial_price=initial_price,
+                tick_size=parameters.tick_size,
+                lot_size=parameters.lot_size,
+                min_size=parameters.min_size,
+            )
+        )
+        assert self.listing is not None
+        return self.listing
+
+    def _apply(self, event: DomainEvent) -> None:
+        if isinstance(event, TokenListed):
+            self.listing = event
