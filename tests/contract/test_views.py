@@ -180,3 +180,61 @@ async def test_the_users_view_follows_registration_profile_and_email_and_rebuild
     assert live[1] == UserRow(bob, "0x" + "b" * 64, None, None, None, None, "bob@x.io", False, t[1], t[6])
     await runner.rebuild("users")
     assert [await view.by_id(ann), await view.by_id(bob)] == live
+
+
+async def test_the_trading_views_agree_with_the_engine_and_rebuild_equal(db: ViewDatabase) -> None:
+    from itertools import count as counter
+    from uuid import UUID
+
+    from adapters.views.trading import SqlTokensView, SqlTradingView
+    from application.projections.trading import TokensProjector, TradingProjector
+    from application.trading.exchange import Exchange
+    from domain.orderbook.book import NewOrder
+    from domain.shared.money import USD
+    from domain.token.token import default_parameters
+
+    class Clock:
+        def now(self) -> datetime:
+            return T0
+
+    numbers = counter(1000)
+
+    def ids() -> UUID:
+        return UUID(int=next(numbers))
+
+    await db.migrate(["tokens", "trading"])
+    trading, tokens = SqlTradingView(db), SqlTokensView(db)
+    store = InMemoryEventStore()
+    runner = ProjectionRunner(store, [TradingProjector(trading), TokensProjector(tokens)], batch_size=4)
+    exchange = Exchange(store, Clock(), ids)
+    alice, bob = UUID(int=1), UUID(int=2)
+    listing = await exchange.list_token(
+        symbol="ALICE", name="Alice", creator_id=alice, creator_address="0x" + "a" * 64,
+        total_supply=10**9, initial_price=0, parameters=default_parameters(),
+    )
+    token = listing.value.token_id  # type: ignore[attr-defined]
+    await exchange.deposit(bob, USD, 10**10, "d")
+    placed = [
+        await exchange.place(token, NewOrder(ids(), alice, "sell", "limit", price=1_000_000, quantity=3 * 10**6)),
+        await exchange.place(token, NewOrder(ids(), alice, "sell", "limit", price=1_200_000, quantity=10**6)),
+        await exchange.place(token, NewOrder(ids(), bob, "buy", "limit", price=1_100_000, quantity=2 * 10**6)),
+        await exchange.place(token, NewOrder(ids(), bob, "buy", "limit", price=1_000_000, quantity=2 * 10**6, time_in_force="IOC")),
+        await exchange.place(token, NewOrder(ids(), bob, "buy", "market", quote_amount=10**6)),
+    ]
+    await exchange.cancel(alice, placed[1].value.order.id)  # type: ignore[attr-defined]
+    await runner.catch_up()
+    live = [await trading.order(p.value.order.id) for p in placed]  # type: ignore[attr-defined]
+    engine = [exchange.books[token].find(p.value.order.id) for p in placed]  # type: ignore[attr-defined]
+    assert [(r.status, r.filled, r.notional, r.fees) for r in live] == [  # type: ignore[union-attr]
+        (o.status, o.filled, o.notional, o.fees) for o in engine  # type: ignore[union-attr]
+    ]
+    assert [r.status for r in live] == ["filled", "cancelled", "filled", "expired", "filled"]  # type: ignore[union-attr]
+    bob_fills = await trading.fills(bob, token, 100, None)
+    assert sum(f.quantity for f in bob_fills) == sum(o.filled for o in engine[2:])  # type: ignore[union-attr]
+    assert (await tokens.by_id(token)).symbol == "ALICE"  # type: ignore[union-attr]
+    open_alice = await trading.orders(alice, "open", None, 10, None)
+    closed_alice = await trading.orders(alice, "closed", token, 10, None)
+    assert open_alice == [] and len(closed_alice) == 2
+    await runner.rebuild("trading")
+    assert [await trading.order(p.value.order.id) for p in placed] == live  # type: ignore[attr-defined]
+    assert await trading.fills(bob, token, 100, None) == bob_fills

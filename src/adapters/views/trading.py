@@ -7,12 +7,12 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import case, insert, select, update
+from sqlalchemy import bindparam, case, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.views.base import SqlView
 from adapters.views.tables import fills, orders, tokens
-from application.projections.trading import FillRow, OrderRow, TokenRow
+from application.projections.trading import FillRow, OrderProgress, OrderRow, TokenRow
 
 OPEN_STATUSES = ("open", "partially_filled")
 
@@ -44,25 +44,34 @@ class _TradingRows:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
 
-    async def add_order(self, row: OrderRow) -> None:
-        await self._conn.execute(insert(orders).values(**{f: getattr(row, f) for f in OrderRow.__slots__}))
+    async def add_orders(self, rows: Sequence[OrderRow]) -> None:
+        await self._conn.execute(insert(orders), [{f: getattr(r, f) for f in OrderRow.__slots__} for r in rows])
 
-    async def fill_order(self, id: UUID, quantity: int, notional: int, fee: int, at: datetime) -> None:
-        filled = orders.c.filled + quantity
-        await self._conn.execute(
+    async def fill_orders(self, progress: Sequence[OrderProgress]) -> None:
+        filled = orders.c.filled + bindparam("p_quantity")
+        statement = (
             update(orders)
-            .where(orders.c.id == id)
+            .where(orders.c.id == bindparam("p_id"))
             .values(
                 filled=filled,
-                notional=orders.c.notional + notional,
-                fees=orders.c.fees + fee,
+                notional=orders.c.notional + bindparam("p_notional"),
+                fees=orders.c.fees + bindparam("p_fees"),
                 status=case(((orders.c.quantity > 0) & (filled >= orders.c.quantity), "filled"), else_="partially_filled"),
-                updated_at=at,
+                updated_at=bindparam("p_at"),
             )
         )
+        await self._conn.execute(
+            statement,
+            [{"p_id": p.id, "p_quantity": p.quantity, "p_notional": p.notional, "p_fees": p.fees, "p_at": p.at} for p in progress],
+        )
 
-    async def close_order(self, id: UUID, status: str, at: datetime) -> None:
-        await self._conn.execute(update(orders).where(orders.c.id == id).values(status=status, updated_at=at))
+    async def close_orders(self, closes: Sequence[tuple[UUID, str, datetime]]) -> None:
+        statement = (
+            update(orders)
+            .where(orders.c.id == bindparam("p_id"))
+            .values(status=bindparam("p_status"), updated_at=bindparam("p_at"))
+        )
+        await self._conn.execute(statement, [{"p_id": i, "p_status": s, "p_at": a} for i, s, a in closes])
 
     async def add_fills(self, rows: Sequence[FillRow]) -> None:
         await self._conn.execute(insert(fills), [{f: getattr(r, f) for f in FillRow.__slots__} for r in rows])

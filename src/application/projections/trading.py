@@ -75,14 +75,27 @@ class TokensView(View, Protocol):
     async def by_id(self, id: UUID) -> TokenRow | None: ...
 
 
-class TradingRows(Protocol):
-    async def add_order(self, row: OrderRow) -> None: ...
+@dataclass(slots=True)
+class OrderProgress:
+    """What a batch's trades add to one order."""
 
-    async def fill_order(self, id: UUID, quantity: int, notional: int, fee: int, at: datetime) -> None:
-        """Count a fill; the order is ``filled`` once it has all its quantity, else ``partially_filled``."""
+    id: UUID
+    quantity: int = 0
+    notional: int = 0
+    fees: int = 0
+    at: datetime | None = None
+
+
+class TradingRows(Protocol):
+    """Bulk writes, in this order within a batch: new orders, their progress, closes, fills."""
+
+    async def add_orders(self, rows: Sequence[OrderRow]) -> None: ...
+
+    async def fill_orders(self, progress: Sequence[OrderProgress]) -> None:
+        """Add to each order's fills; it is ``filled`` once it has all its quantity, else ``partially_filled``."""
         ...
 
-    async def close_order(self, id: UUID, status: str, at: datetime) -> None: ...
+    async def close_orders(self, closes: Sequence[tuple[UUID, str, datetime]]) -> None: ...
 
     async def add_fills(self, rows: Sequence[FillRow]) -> None: ...
 
@@ -118,34 +131,55 @@ class TokensProjector:
 
 
 class TradingProjector:
+    """Gathers a batch into a few bulk statements: an order's trades within a batch become one update."""
+
     def __init__(self, view: TradingView) -> None:
         self.view = view
 
     async def project(self, batch: Sequence[Recorded], expected: int) -> None:
+        new: list[OrderRow] = []
+        progress: dict[UUID, OrderProgress] = {}
+        closes: list[tuple[UUID, str, datetime]] = []
+        fills: list[FillRow] = []
+
+        def count(order_id: UUID, e: TradeExecuted, fee: int) -> None:
+            p = progress.get(order_id)
+            if p is None:
+                p = progress[order_id] = OrderProgress(order_id)
+            p.quantity += e.quantity
+            p.notional += e.notional
+            p.fees += fee
+            p.at = e.at
+
+        for recorded in batch:
+            match recorded.event:
+                case OrderAccepted() as e:
+                    new.append(
+                        OrderRow(
+                            e.order_id, recorded.position, e.user_id, e.originator_id, e.client_order_id, e.side,
+                            e.type, e.time_in_force, e.price, e.quantity, e.quote_amount, 0, 0, 0, "open", e.at, e.at,
+                        )
+                    )
+                case TradeExecuted() as e:
+                    count(e.taker_order_id, e, e.taker_fee)
+                    count(e.maker_order_id, e, e.maker_fee)
+                    maker_side = "sell" if e.taker_side == "buy" else "buy"
+                    fills.append(
+                        FillRow(recorded.position, e.taker_user_id, e.trade_id, e.taker_order_id, e.originator_id,
+                                e.taker_side, e.price, e.quantity, e.taker_fee, "taker", e.at)
+                    )
+                    fills.append(
+                        FillRow(recorded.position, e.maker_user_id, e.trade_id, e.maker_order_id, e.originator_id,
+                                maker_side, e.price, e.quantity, e.maker_fee, "maker", e.at)
+                    )
+                case OrderClosed() as e:
+                    closes.append((e.order_id, e.status, e.at))
         async with self.view.writing(expected, batch[-1].position) as rows:
-            fills: list[FillRow] = []
-            for recorded in batch:
-                match recorded.event:
-                    case OrderAccepted() as e:
-                        await rows.add_order(
-                            OrderRow(
-                                e.order_id, recorded.position, e.user_id, e.originator_id, e.client_order_id, e.side,
-                                e.type, e.time_in_force, e.price, e.quantity, e.quote_amount, 0, 0, 0, "open", e.at, e.at,
-                            )
-                        )
-                    case TradeExecuted() as e:
-                        await rows.fill_order(e.taker_order_id, e.quantity, e.notional, e.taker_fee, e.at)
-                        await rows.fill_order(e.maker_order_id, e.quantity, e.notional, e.maker_fee, e.at)
-                        maker_side = "sell" if e.taker_side == "buy" else "buy"
-                        fills.append(
-                            FillRow(recorded.position, e.taker_user_id, e.trade_id, e.taker_order_id, e.originator_id,
-                                    e.taker_side, e.price, e.quantity, e.taker_fee, "taker", e.at)
-                        )
-                        fills.append(
-                            FillRow(recorded.position, e.maker_user_id, e.trade_id, e.maker_order_id, e.originator_id,
-                                    maker_side, e.price, e.quantity, e.maker_fee, "maker", e.at)
-                        )
-                    case OrderClosed() as e:
-                        await rows.close_order(e.order_id, e.status, e.at)
+            if new:
+                await rows.add_orders(new)
+            if progress:
+                await rows.fill_orders(list(progress.values()))
+            if closes:
+                await rows.close_orders(closes)
             if fills:
                 await rows.add_fills(fills)
