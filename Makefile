@@ -30,6 +30,13 @@ test: $(STAMP) $(SDK)
 	PYTHONPATH=src $(BIN)/lint-imports --config importlinter.ini
 	$(BIN)/python -m pytest
 
+# The benchmarks: the matching core in-process next to a bare matcher, then HTTP end to end
+# with durable writes on SQLite and PostgreSQL. They print figures; docs/benchmarks.md keeps them.
+bench: $(STAMP)
+	bash scripts/ensure-services
+	PYTHONPATH=src $(BIN)/python -m bench.matching
+	PYTHONPATH=src $(BIN)/python -m bench.http_load --backend both
+
 # Re-pin every dependency to what is installed now (after changing pyproject.toml).
 lock: $(STAMP)
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^peoplecoin' > constraints.txt

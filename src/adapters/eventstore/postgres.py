@@ -7,6 +7,11 @@ fails, and by then the position sequence has moved on: a refused append
 would leave a hole in the numbering. We check for the clash first, under
 that same lock, so a refused append takes no position and the log stays
 1, 2, 3, ... without gaps.
+
+The rows go over as four plain arrays rather than the library's array of a
+composite type: psycopg dumps composites as escaped text, row by row, which
+cost about 150 µs an event; arrays of uuid, bigint, text and bytea go in
+binary.
 """
 
 from __future__ import annotations
@@ -27,30 +32,35 @@ from adapters.eventstore.recorder import RecorderEventStore
 class GaplessPostgresRecorder(PostgresApplicationRecorder):
     def __init__(self, datastore: PostgresDatastore) -> None:
         super().__init__(datastore)
+        names = {"schema": Identifier(datastore.schema), "table": Identifier(self.events_table_name)}
         self._clash_statement = SQL(
             "SELECT 1 FROM {schema}.{table} t "
-            "JOIN unnest(%s::{schema}.{type}[]) n "
+            "JOIN unnest(%s::uuid[], %s::bigint[]) AS n(originator_id, originator_version) "
             "ON t.originator_id = n.originator_id AND t.originator_version = n.originator_version "
             "LIMIT 1"
-        ).format(
-            schema=Identifier(datastore.schema),
-            table=Identifier(self.events_table_name),
-            type=Identifier(self.stored_event_type_name),
-        )
+        ).format(**names)
+        self._insert_statement = SQL(
+            "INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state) "
+            "SELECT * FROM unnest(%s::uuid[], %s::bigint[], %s::text[], %s::bytea[]) "
+            "RETURNING notification_id"
+        ).format(**names)
 
     def _insert_stored_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> None:
         self._lock_table(curs)
-        rows = [
-            self.construct_pg_stored_event(s.originator_id, s.originator_version, s.topic, s.state)
-            for s in stored_events
-        ]
-        curs.execute(self._clash_statement, (rows,), prepare=True)
+        ids = [s.originator_id for s in stored_events]
+        versions = [s.originator_version for s in stored_events]
+        curs.execute(self._clash_statement, (ids, versions), prepare=True, binary=True)
         if curs.fetchone() is not None:
             raise IntegrityError("an event at one of these stream versions is already stored")
         self._notify_channel(curs)
-        curs.execute(self.insert_events_statement, (rows,))
+        curs.execute(
+            self._insert_statement,
+            (ids, versions, [s.topic for s in stored_events], [s.state for s in stored_events]),
+            prepare=True,
+            binary=True,
+        )
 
 
 def datastore_from_url(url: str, pool_size: int = 4) -> PostgresDatastore:

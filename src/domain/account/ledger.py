@@ -58,17 +58,24 @@ class Ledger:
             balance[0] += amount
 
     def hold(self, owner: UUID, asset: str, amount: int) -> None:
-        balance = self._balances[(owner, asset)]
+        balance = self._entry(owner, asset)
         balance[0] -= amount
         balance[1] += amount
 
     def release(self, owner: UUID, asset: str, amount: int) -> None:
-        balance = self._balances[(owner, asset)]
+        balance = self._entry(owner, asset)
         balance[1] -= amount
         balance[0] += amount
 
     def spend_held(self, owner: UUID, asset: str, amount: int) -> None:
-        self._balances[(owner, asset)][1] -= amount
+        self._entry(owner, asset)[1] -= amount
+
+    def _entry(self, owner: UUID, asset: str) -> list[int]:
+        """The balance to change, made at zero if the owner never had the asset (a hold of nothing)."""
+        balance = self._balances.get((owner, asset))
+        if balance is None:
+            balance = self._balances[(owner, asset)] = [0, 0]
+        return balance
 
 
 class Accounts(Aggregate):

@@ -10,11 +10,12 @@ sequence, so the same commands give the same events, byte for byte.
 
 from __future__ import annotations
 
+import hashlib
 from bisect import bisect_left, insort
 from collections import OrderedDict, deque
 from dataclasses import dataclass, replace
 from datetime import datetime
-from uuid import UUID, uuid5
+from uuid import UUID
 
 from domain.account.ledger import FEE_ACCOUNT, Ledger
 from domain.orderbook.errors import (
@@ -135,6 +136,13 @@ class OrderBook(Aggregate):
         self._closed: OrderedDict[UUID, Order] = OrderedDict()
         self._by_client_id: dict[tuple[UUID, str], Order] = {}
         self._trades = 0
+        self._trade_namespace = hashlib.sha1(id.bytes)
+
+    def _trade_id(self, number: int) -> UUID:
+        """``uuid5(book id, str(number))``, with the namespace's hashing done once per book."""
+        digest = self._trade_namespace.copy()
+        digest.update(str(number).encode())
+        return UUID(bytes=digest.digest()[:16], version=5)
 
     # ----- queries -----
 
@@ -147,6 +155,8 @@ class OrderBook(Aggregate):
     def depth(self, side: str, levels: int) -> list[tuple[int, int, int]]:
         """``(price, quantity, orders)`` per level, best first."""
         prices = self._prices[side]
+        if levels <= 0:
+            return []
         chosen = reversed(prices[-levels:]) if side == BUY else prices[:levels]
         book = self._levels[side]
         return [(p, sum(o.remaining for o in book[p]), len(book[p])) for p in chosen]
@@ -158,7 +168,10 @@ class OrderBook(Aggregate):
         return [o for o in self.orders.values() if o.user_id == user_id]
 
     def estimate(self, new: NewOrder) -> Estimate:
-        """Walk the book for a hypothetical order without changing anything (its own orders are skipped)."""
+        """Walk the book for a hypothetical order without changing anything, self-trade prevention as the order says.
+
+        The fee is the taker rule's per fill; a limit buy may in fact pay up to a micro-unit less per fill (the
+        rounding cap of its hold)."""
         self._check(replace(new, post_only=False))
         opposite = SELL if new.side == BUY else BUY
         limit = new.price if new.type == LIMIT else None
@@ -166,7 +179,7 @@ class OrderBook(Aggregate):
         wanted = new.quantity
         filled = notional = fee = 0
         best = last = None
-        for maker in self._walk(opposite, new.user_id, CANCEL_MAKER, limit):
+        for maker in self._walk(opposite, new.user_id, new.self_trade_prevention, limit):
             if budget is not None:
                 take = self._affordable(maker, budget)
                 if take == 0:
@@ -211,6 +224,8 @@ class OrderBook(Aggregate):
             seen = self._by_client_id.get((new.user_id, new.client_order_id))
             if seen is not None:
                 return Placement(seen, list(seen.fills), repeated=True)
+        if new.order_id in self.orders or new.order_id in self._closed:
+            raise InvalidOrder("that order id is in use")
         tif = self._check(new)
         hold = self._hold_for(new)
         hold_asset = USD if new.side == BUY else self.asset
@@ -429,7 +444,7 @@ class OrderBook(Aggregate):
             buyer_fee, released = buyer_rule, 0
         taker_fee = buyer_fee if taker.side == BUY else taker_rule
         maker_fee = maker_rule if taker.side == BUY else buyer_fee
-        trade_id = uuid5(self.id, str(self._trades + 1))
+        trade_id = self._trade_id(self._trades + 1)
         self._record(
             TradeExecuted(
                 originator_id=self.id,
@@ -478,16 +493,12 @@ class OrderBook(Aggregate):
     # ----- applying -----
 
     def _apply(self, event: DomainEvent) -> None:
-        if isinstance(event, TradeExecuted):
-            self._apply_trade(event)
-        elif isinstance(event, OrderAccepted):
-            self._apply_accepted(event)
-        elif isinstance(event, OrderClosed):
-            self._apply_closed(event)
-        elif isinstance(event, MarketOpened):
-            self.market = event
-            self.scale = 10**event.decimals
-            self.maker_bps, self.taker_bps = event.maker_fee_bps, event.taker_fee_bps
+        _APPLY[type(event)](self, event)
+
+    def _apply_opened(self, e: MarketOpened) -> None:
+        self.market = e
+        self.scale = 10**e.decimals
+        self.maker_bps, self.taker_bps = e.maker_fee_bps, e.taker_fee_bps
 
     def _apply_accepted(self, e: OrderAccepted) -> None:
         order = Order(e)
@@ -520,14 +531,8 @@ class OrderBook(Aggregate):
         ledger.credit(FEE_ACCOUNT, USD, e.taker_fee + e.maker_fee)
         buyer.hold -= e.buyer_paid + e.buyer_released
         seller.hold -= quantity
-        for order, fee, liquidity in ((taker, e.taker_fee, "taker"), (maker, e.maker_fee, "maker")):
-            order.filled += quantity
-            order.remaining -= quantity if order.quantity else 0
-            order.notional += e.notional
-            order.fees += fee
-            order.updated_at = e.at
-            order.fills.append(Fill(e.trade_id, e.price, quantity, fee, liquidity))
-            order.status = PARTIALLY_FILLED
+        _progress(taker, e, e.taker_fee, "taker")
+        _progress(maker, e, e.maker_fee, "maker")
         self._trades += 1
         if maker.remaining == 0:
             self._retire(maker, FILLED)
@@ -557,6 +562,8 @@ class OrderBook(Aggregate):
                 del self._levels[order.side][order.price]
                 prices = self._prices[order.side]
                 del prices[bisect_left(prices, order.price)]
+        if order.client_order_id is None:
+            order.fills = []  # only a repeated client_order_id ever shows a closed order's fills again
         self._closed[order.id] = order
         if len(self._closed) > KEEP_CLOSED:
             _, forgotten = self._closed.popitem(last=False)
@@ -564,3 +571,22 @@ class OrderBook(Aggregate):
                 key = (forgotten.user_id, forgotten.client_order_id)
                 if self._by_client_id.get(key) is forgotten:
                     del self._by_client_id[key]
+
+
+def _progress(order: Order, e: TradeExecuted, fee: int, liquidity: str) -> None:
+    order.filled += e.quantity
+    if order.quantity:
+        order.remaining -= e.quantity
+    order.notional += e.notional
+    order.fees += fee
+    order.updated_at = e.at
+    order.fills.append(Fill(e.trade_id, e.price, e.quantity, fee, liquidity))
+    order.status = PARTIALLY_FILLED
+
+
+_APPLY = {
+    TradeExecuted: OrderBook._apply_trade,
+    OrderAccepted: OrderBook._apply_accepted,
+    OrderClosed: OrderBook._apply_closed,
+    MarketOpened: OrderBook._apply_opened,
+}
