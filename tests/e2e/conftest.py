@@ -92,6 +92,9 @@ def backend(request: pytest.FixtureRequest) -> str:
 def start_server(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Callable[..., Server]]:
     """Starts a server on this test's backend, with extra settings; every one is killed after the test."""
     started: list[Server] = []
+    if backend == "postgres":  # asked for first, so its database is dropped after the servers are killed
+        request.getfixturevalue("postgres_url")
+        request.getfixturevalue("redis_prefix")
 
     def start(**extra: str) -> Server:
         if backend == "postgres":

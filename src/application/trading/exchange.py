@@ -125,9 +125,17 @@ class Exchange:
             raise ExchangeHalted("trading is paused while the engine recovers from a storage failure; retry shortly")
 
     async def _commit_events(self, events: Sequence[DomainEvent], value: object) -> Done:
-        position = await self._commit.submit(events) if events else self.position
+        """Answer once the events are durable; a command with none (a repeat) still waits for what came
+        before it, so it never acknowledges something not yet stored."""
+        position = await self._commit.submit(events)
         self.position = max(self.position, position)
         return Done(value, position)
+
+    async def settled(self) -> None:
+        """Wait until everything decided up to this call is durable. A live read takes its snapshot first,
+        then awaits this, so it never shows what a crash could still take back."""
+        self._check_running()
+        await self._commit.settled()
 
     # ----- queries (the live state) -----
 

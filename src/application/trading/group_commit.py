@@ -37,6 +37,7 @@ class GroupCommit:
         self._pending: list[tuple[Sequence[DomainEvent], asyncio.Future[int]]] = []
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._in_flight = False
         self.batches = 0
         self.commands = 0
 
@@ -48,6 +49,11 @@ class GroupCommit:
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name="group-commit")
         return future
+
+    async def settled(self) -> None:
+        """Return once everything decided so far is durable (at once when nothing is waiting)."""
+        if self._pending or self._in_flight:
+            await self.submit(())
 
     async def drain(self) -> None:
         """Wait until everything submitted so far is committed (or failed)."""
@@ -69,7 +75,11 @@ class GroupCommit:
             self._wakeup.clear()
             while self._pending:
                 batch = self._take()
-                await self._commit(batch)
+                self._in_flight = True
+                try:
+                    await self._commit(batch)
+                finally:
+                    self._in_flight = False
 
     def _take(self) -> list[tuple[Sequence[DomainEvent], asyncio.Future[int]]]:
         taken, count = 0, 0

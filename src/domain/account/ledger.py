@@ -15,6 +15,7 @@ from uuid import UUID
 from domain.account.errors import InvalidAmount
 from domain.account.events import Deposited, SupplyIssued
 from domain.shared.aggregate import Aggregate, DomainEvent
+from domain.shared.money import MAX_QUOTE
 
 ACCOUNTS_ID = UUID("2c9a8f1e-5b7d-4e3a-9c61-0d4f8b2e7a55")  # the stream of deposits, withdrawals and issuance
 FEE_ACCOUNT = UUID("f0000000-0000-4000-8000-000000000fee")
@@ -86,8 +87,8 @@ class Accounts(Aggregate):
         self.ledger = ledger if ledger is not None else Ledger()
 
     def deposit(self, owner: UUID, asset: str, amount: int, reference: str, at: datetime) -> None:
-        if amount <= 0:
-            raise InvalidAmount("a deposit is more than zero")
+        if not 0 < amount <= MAX_QUOTE:
+            raise InvalidAmount("a deposit is more than zero and at most a billion")
         self._record(
             Deposited(originator_id=self.id, originator_version=self.next_version, at=at, owner=owner, asset=asset, amount=amount, reference=reference)
         )

@@ -30,7 +30,7 @@ from domain.orderbook.errors import (
 )
 from domain.orderbook.events import MarketOpened, OrderAccepted, OrderClosed, TradeExecuted
 from domain.shared.aggregate import Aggregate, DomainEvent
-from domain.shared.money import BPS, MAKER_FEE_BPS, MAX_PRICE, TAKER_FEE_BPS, USD
+from domain.shared.money import BPS, MAKER_FEE_BPS, MAX_PRICE, MAX_QUANTITY, MAX_QUOTE, TAKER_FEE_BPS, USD
 
 BUY, SELL = "buy", "sell"
 LIMIT, MARKET = "limit", "market"
@@ -316,8 +316,8 @@ class OrderBook(Aggregate):
             self._check_quantity(new.quantity)
         elif new.quantity:
             raise InvalidOrder("a market buy has a quantity or a quote_amount, not both")
-        elif new.quote_amount < 0:
-            raise InvalidOrder("quote_amount is more than zero")
+        elif not 0 < new.quote_amount <= MAX_QUOTE:
+            raise InvalidOrder("quote_amount is more than zero and at most a billion USD")
         elif tif == FOK:
             raise InvalidOrder("a FOK market buy needs a quantity")
         return tif
@@ -327,6 +327,8 @@ class OrderBook(Aggregate):
         assert market is not None
         if quantity <= 0 or quantity % market.lot_size:
             raise InvalidQuantityLot(f"the quantity is a positive multiple of the lot size {market.lot_size}")
+        if quantity > MAX_QUANTITY:
+            raise InvalidOrder("the quantity is larger than any token's supply")
         if quantity < market.min_size:
             raise BelowMinSize(f"the quantity is at least the minimum size {market.min_size}")
 

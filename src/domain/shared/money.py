@@ -7,7 +7,9 @@ MICRO = 1_000_000  # micro-units per USD
 BPS = 10_000
 TAKER_FEE_BPS = 50
 MAKER_FEE_BPS = 30
-MAX_PRICE = 10**10  # micro-USD per whole token (10,000 USD): with MAX_SUPPLY every notional fits 64 bits
+MAX_PRICE = 10**10  # micro-USD per whole token (10,000 USD): with MAX_QUANTITY every notional fits 64 bits
+MAX_QUANTITY = 10**14  # base units: no supply is larger, so no order needs to be
+MAX_QUOTE = 10**15  # micro-USD (a billion dollars): the most one order, deposit or budget may name
 
 
 def notional(price: int, quantity: int, scale: int) -> int:

@@ -10,6 +10,7 @@ from datetime import datetime
 from uuid import UUID, uuid5
 
 from domain.shared.aggregate import Aggregate, DomainEvent
+from domain.shared.money import MAX_QUANTITY
 from domain.token.errors import InvalidSymbol, InvalidTokenParameters, SymbolTaken
 from domain.token.events import TokenListed
 
@@ -19,7 +20,7 @@ RESERVED_SYMBOLS = frozenset({"USD", "USDC", "USDT", "SUI"})
 DEFAULT_DECIMALS = 6
 DEFAULT_TICK = 100  # 0.0001 USD
 NAME_MAX = 60
-MAX_SUPPLY = 10**14  # base units: with prices up to MAX_PRICE every notional fits a signed 64-bit column
+MAX_SUPPLY = MAX_QUANTITY
 
 
 def normalise_symbol(text: str) -> str:

@@ -10,13 +10,12 @@ or ``off``.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any, cast
 
 from litestar import Request
 from litestar.middleware.base import DefineMiddleware
-from litestar.middleware.rate_limit import DURATION_VALUES, CacheObject, DurationUnit, RateLimitConfig, RateLimitMiddleware
+from litestar.middleware.rate_limit import DURATION_VALUES, DurationUnit, RateLimitConfig, RateLimitMiddleware
 
 from application.ports import AccessTokens, TokenRejected
 
@@ -45,18 +44,12 @@ def parse_limits(text: str | None) -> Limits:
 
 
 class TierMiddleware(RateLimitMiddleware):
-    """Litestar's limiter with a key per tier, and Retry-After on a refusal."""
+    """Litestar's limiter with a key per tier (a refusal's Retry-After is added where errors are answered)."""
 
     tier = ""
 
     def cache_key_from_request(self, request: Request[Any, Any, Any]) -> str:
         return f"{self.tier}:{super().cache_key_from_request(request)}"
-
-    def create_response_headers(self, cache_object: CacheObject) -> dict[str, str]:
-        headers = super().create_response_headers(cache_object)
-        if len(cache_object.history) >= self.max_requests:
-            headers["Retry-After"] = str(max(cache_object.reset - int(time.time()), 1))
-        return headers
 
 
 def _middleware_class(tier: str) -> type[RateLimitMiddleware]:
@@ -98,7 +91,7 @@ def rate_limit_middleware(limits: Limits, tokens: AccessTokens) -> list[DefineMi
             middleware_class=_middleware_class(tier),
             store=STORE,
         ).middleware
-        for tier in ("public", "authenticated", "trading")
+        for tier in ("trading", "authenticated", "public")  # outermost first: the narrowest tier's headers show
         if tier in limits
     ]
 

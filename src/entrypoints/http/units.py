@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import re
 
+class NotADecimal(ValueError):
+    """Not a plain decimal number at all (as opposed to one with too many places)."""
+
+
 _DECIMAL = re.compile(r"^([0-9]{1,30})(?:\.([0-9]{1,30}))?$")
 
 
@@ -11,7 +15,7 @@ def to_units(text: str, decimals: int) -> int:
     """``"12.34"`` with 6 decimals is 12_340_000; more fractional digits than ``decimals`` (beyond zeros) is a ValueError."""
     found = _DECIMAL.match(text.strip()) if isinstance(text, str) else None
     if found is None:
-        raise ValueError(f"{text!r} is not a decimal number like \"12.34\"")
+        raise NotADecimal(f"{text!r} is not a decimal number like \"12.34\"")
     whole, fraction = found.group(1), (found.group(2) or "").rstrip("0")
     if len(fraction) > decimals:
         raise ValueError(f"{text!r} has more than {decimals} decimal places")

@@ -41,18 +41,21 @@ from entrypoints.http.schemas import (
     decode_cursor,
     page_of,
 )
-from entrypoints.http.units import from_units, ratio, to_units
+from entrypoints.http.errors import Problem
+from entrypoints.http.units import NotADecimal, from_units, ratio, to_units
 
 USD_DECIMALS = 6
 TRADING = {"rate_limit": "trading"}
 
 
 def units(text: str | None, decimals: int, error: type[DomainError]) -> int:
-    """A decimal string in units; off its step it is the rule's error, never rounded."""
+    """A decimal string in units; not a decimal is a validation error, off its step the rule's error."""
     if text is None:
         return 0
     try:
         return to_units(text, decimals)
+    except NotADecimal as problem:
+        raise Problem(422, "validation_error", str(problem)) from None
     except ValueError as problem:
         raise error(str(problem)) from None
 
@@ -110,6 +113,8 @@ def market_of(exchange: Exchange, ref: str) -> TokenListed:
 
 
 def new_order(data: OrderRequest | EstimateRequest, token: TokenListed, user_id: UUID, order_id: UUID) -> NewOrder:
+    if data.quote_amount is not None and units(data.quote_amount, USD_DECIMALS, InvalidAmount) == 0:
+        raise InvalidAmount("quote_amount is more than zero")
     return NewOrder(
         order_id=order_id,
         user_id=user_id,
@@ -151,6 +156,7 @@ class OrdersController(Controller):
     async def estimate(self, data: EstimateRequest, claims: AccessClaims, exchange: Exchange, ids: IdGenerator) -> EstimateResponse:
         token = market_of(exchange, data.token_id)
         result = exchange.book(token.token_id).estimate(new_order(data, token, claims.user_id, ids()))
+        await exchange.settled()
         scale = 10**token.decimals
         average = result.notional * scale // result.filled if result.filled else None
         total = result.notional + result.fee if data.side == BUY else result.notional - result.fee
@@ -271,7 +277,9 @@ class OrderBookController(Controller):
                 for price, quantity, count in book.depth(side, depth)
             ]
 
-        return OrderBookResponse(token.token_id, book.version, levels("buy"), levels("sell"), datetime.now(UTC))
+        answer = OrderBookResponse(token.token_id, book.version, levels("buy"), levels("sell"), datetime.now(UTC))
+        await exchange.settled()
+        return answer
 
 
 class BalancesController(Controller):
@@ -288,7 +296,7 @@ class BalancesController(Controller):
             return USD_DECIMALS if asset == USD else exchange.tokens[UUID(asset)].decimals
 
         ordered = sorted(held, key=lambda a: (a != USD, exchange.asset_name(a)))
-        return [
+        answer = [
             BalanceResponse(
                 exchange.asset_name(a),
                 from_units(held[a][0], decimals(a)),
@@ -297,3 +305,5 @@ class BalancesController(Controller):
             )
             for a in ordered
         ]
+        await exchange.settled()
+        return answer
