@@ -35,6 +35,7 @@ test: $(STAMP) $(SDK)
 bench: $(STAMP)
 	bash scripts/ensure-services
 	PYTHONPATH=src $(BIN)/python -m bench.matching
+	PYTHONPATH=src $(BIN)/python -m bench.recovery --orders 100000
 	PYTHONPATH=src $(BIN)/python -m bench.http_load --backend both
 
 # Re-pin every dependency to what is installed now (after changing pyproject.toml).

@@ -41,6 +41,7 @@ def _serve(settings: Settings) -> int:
         log_config=None,
         timeout_graceful_shutdown=20,
         proxy_headers=False,
+        access_log=settings.access_log,
     )
     return 0
 

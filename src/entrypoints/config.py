@@ -37,6 +37,7 @@ class Settings:
     mail_from: str
     rate_limits: Limits
     challenge_seconds: int
+    access_log: bool
 
     @property
     def mail_dir(self) -> Path:
@@ -102,6 +103,7 @@ class Settings:
             mail_from=mail_from,
             rate_limits=rate_limits,
             challenge_seconds=int(challenge_text),
+            access_log=(env.get("PEOPLECOIN_ACCESS_LOG") or "off").lower() in ("1", "on", "true", "yes"),
         )
 
 

@@ -40,7 +40,9 @@ class ViewDatabase:
             self.engine: AsyncEngine = create_async_engine(url)
             _real_sqlite_transactions(self.engine)
         else:
-            self.engine = create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+            # No pre-ping: it is a round trip on every checkout; a connection found dead is dropped and the
+            # next checkout gets a fresh one.
+            self.engine = create_async_engine(url, pool_size=10, max_overflow=10, pool_recycle=1800)
 
     async def migrate(self, views: Iterable[str]) -> None:
         """Bring the schema to head and give every view a position row; safe to run from many processes."""

@@ -51,13 +51,16 @@ class ProjectionRunner:
         self,
         store: EventStore,
         projectors: Sequence[Projector],
-        batch_size: int = 500,
+        batch_size: int = 2_000,
         poll_interval: float = 0.25,
+        gather: float = 0.01,
     ) -> None:
         self._store = store
         self._projectors = {p.view.name: p for p in projectors}
         self._batch_size = batch_size
         self._poll_interval = poll_interval
+        self._gather = gather
+        self._positions: dict[str, int] = {}  # what each view was at after our last write; checked by every write
         self._wake = asyncio.Event()
         self._advanced = asyncio.Condition()
 
@@ -76,10 +79,19 @@ class ProjectionRunner:
         self._wake.set()
 
     async def catch_up(self, name: str | None = None) -> None:
-        """Project every event stored so far into one view, or into all."""
-        for projector in [self.projector(name)] if name else self._projectors.values():
-            while await self._step(projector):
-                pass
+        """Project every event stored so far into one view, or into all, reading the log once per batch."""
+        projectors = [self.projector(name)] if name else list(self._projectors.values())
+        for projector in projectors:
+            self._positions[projector.view.name] = await projector.view.position()
+        while True:
+            start = min(self._positions[p.view.name] for p in projectors)
+            batch = await self._store.read_log(start, self._batch_size)
+            if not batch:
+                return
+            for projector in projectors:
+                await self._project(projector, batch)
+            async with self._advanced:
+                self._advanced.notify_all()
 
     async def rebuild(self, name: str | None = None) -> None:
         """Empty the view (or all views) and replay the whole log into it."""
@@ -125,20 +137,19 @@ class ProjectionRunner:
             delay = min(self._poll_interval * 2**failures, 10.0) if failures else self._poll_interval
             try:
                 await asyncio.wait_for(self._wake.wait(), delay)
+                await asyncio.sleep(self._gather)  # let a burst of appends arrive: one batch instead of many
             except TimeoutError:
                 pass
 
-    async def _step(self, projector: Projector) -> bool:
-        """Project one batch; False once the view is at the head."""
-        expected = await projector.view.position()
-        batch = await self._store.read_log(expected, self._batch_size)
-        if not batch:
-            return False
+    async def _project(self, projector: Projector, batch: Sequence[Recorded]) -> None:
+        name = projector.view.name
+        expected = self._positions[name]
+        mine = [r for r in batch if r.position > expected] if batch[0].position <= expected else batch
+        if not mine:
+            return
         try:
-            await projector.project(batch, expected)
+            await projector.project(mine, expected)
+            self._positions[name] = mine[-1].position
         except ProjectionRaced:
-            log.debug("view %s moved past %d elsewhere", projector.view.name, expected)
-            return True
-        async with self._advanced:
-            self._advanced.notify_all()
-        return True
+            log.debug("view %s moved past %d elsewhere", name, expected)
+            self._positions[name] = await projector.view.position()
