@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from uuid import UUID
 
-from application.errors import PositionNotWritten, ReadModelBehind
+from application.errors import InvalidQuery, PositionNotWritten, ReadModelBehind
+from application.projections.market import INTERVALS, Candle, Holding, MarketView, PublicTrade, Transaction, bucket_of
 from application.projections.categories import CategoriesView, CategoryRow
 from application.projections.runner import ProjectionRunner
 from application.projections.trading import FillRow, OrderRow, TradingView
 from application.projections.users import UserRow, UsersView
-from application.ports import EventStore
+from application.ports import Clock, EventStore
 from domain.creator.errors import CategoryNotFound
 from domain.identity.errors import NotRegistered
 from domain.orderbook.errors import OrderNotFound
@@ -56,6 +59,9 @@ class UserQueries:
     def __init__(self, view: UsersView, consistency: ReadYourWrites) -> None:
         self._view, self._consistency = view, consistency
 
+    async def by_ids(self, ids: list[UUID]) -> dict[UUID, UserRow]:
+        return await self._view.by_ids(ids)
+
     async def me(self, user_id: UUID, min_position: int | None = None) -> UserRow:
         """The signed-in user; a user signed in a moment ago may not be in the view yet, so wait for it once."""
         await self._consistency.reach(self._view.name, min_position)
@@ -90,3 +96,88 @@ class TradingQueries:
     ) -> list[FillRow]:
         await self._consistency.reach(self._view.name, min_position)
         return await self._view.fills(user_id, token_id, limit, before_seq)
+
+
+@dataclass(frozen=True, slots=True)
+class Ticker:
+    price: int  # micro-USD; the last trade's, else the listing price, else 0
+    price_24h_ago: int
+    volume_24h: int  # base units
+    quote_volume_24h: int  # micro-USD
+    high_24h: int | None
+    low_24h: int | None
+    trades_24h: int
+
+
+class MarketQueries:
+    """Public market data from the market view; candles are gap-filled as they are read."""
+
+    MAX_CANDLES = 5_000
+
+    def __init__(self, view: MarketView, consistency: ReadYourWrites, clock: Clock) -> None:
+        self._view, self._consistency, self._clock = view, consistency, clock
+
+    async def ticker(self, token_id: UUID, initial_price: int) -> Ticker:
+        now = self._clock.now()
+        day_ago = now - timedelta(days=1)
+        window = await self._view.candles(token_id, "1m", bucket_of(day_ago, 60), now + timedelta(minutes=1))
+        window = [c for c in window if c.start + timedelta(minutes=1) > day_ago]
+        last = window[-1] if window else await self._view.candle_before(token_id, "1m", now + timedelta(minutes=1))
+        price = last.close if last else initial_price
+        before = await self._view.candle_before(token_id, "1m", bucket_of(day_ago, 60))
+        price_then = before.close if before else (window[0].open if window else price)
+        return Ticker(
+            price=price,
+            price_24h_ago=price_then,
+            volume_24h=sum(c.volume for c in window),
+            quote_volume_24h=sum(c.quote_volume for c in window),
+            high_24h=max((c.high for c in window), default=None),
+            low_24h=min((c.low for c in window), default=None),
+            trades_24h=sum(c.trades for c in window),
+        )
+
+    async def candles(
+        self, token_id: UUID, interval: str, start: datetime | None, end: datetime | None, initial_price: int, listed_at: datetime
+    ) -> list[Candle]:
+        """Oldest first; an interval without trades repeats the last close with zero volume (from the listing on)."""
+        if interval not in INTERVALS:
+            raise InvalidQuery(f"interval is one of {', '.join(INTERVALS)}")
+        seconds = INTERVALS[interval]
+        step = timedelta(seconds=seconds)
+        end = bucket_of(end or self._clock.now(), seconds) + step
+        start = bucket_of(start, seconds) if start else end - step * 500
+        if start >= end:
+            raise InvalidQuery("from is before to")
+        if (end - start) // step > self.MAX_CANDLES:
+            raise InvalidQuery(f"at most {self.MAX_CANDLES} intervals at once")
+        stored = {c.start: c for c in await self._view.candles(token_id, interval, start, end)}
+        previous = await self._view.candle_before(token_id, interval, start)
+        close = previous.close if previous else (initial_price or None)
+        first = bucket_of(listed_at, seconds)
+        filled: list[Candle] = []
+        at = start
+        while at < end:
+            candle = stored.get(at)
+            if candle is not None:
+                filled.append(candle)
+                close = candle.close
+            elif close is not None and at >= first:
+                filled.append(Candle(token_id, interval, at, close, close, close, close, 0, 0, 0))
+            at += step
+        return filled
+
+    async def holders(self, token_id: UUID, limit: int, offset: int) -> list[Holding]:
+        return await self._view.holders(token_id, limit, offset)
+
+    async def holders_count(self, token_id: UUID) -> int:
+        return await self._view.holders_count(token_id)
+
+    async def trades(self, token_id: UUID, limit: int, before_seq: int | None, min_position: int | None = None) -> list[PublicTrade]:
+        await self._consistency.reach(self._view.name, min_position)
+        return await self._view.trades(token_id, limit, before_seq)
+
+    async def transactions(
+        self, user_id: UUID, limit: int, after: tuple[int, str, str] | None, min_position: int | None = None
+    ) -> list[Transaction]:
+        await self._consistency.reach(self._view.name, min_position)
+        return await self._view.transactions(user_id, limit, after)

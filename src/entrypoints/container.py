@@ -30,6 +30,7 @@ from adapters.sui.signatures import SuiSignatureVerifier
 from adapters.system import SystemClock, SystemRandomness, random_id
 from adapters.views.categories import SqlCategoriesView
 from adapters.views.database import ViewDatabase, sqlalchemy_url
+from adapters.views.market import SqlMarketView
 from adapters.views.trading import SqlTokensView, SqlTradingView
 from adapters.views.users import SqlUsersView
 from application.handlers.auth import AuthSettings, Authentication
@@ -37,9 +38,10 @@ from application.handlers.categories import AddCategoryHandler, RenameCategoryHa
 from application.handlers.users import EmailVerification, ProfileHandler
 from application.projections.categories import CategoriesProjector
 from application.projections.runner import ProjectionRunner
+from application.projections.market import MarketProjector
 from application.projections.trading import TokensProjector, TradingProjector
 from application.projections.users import UsersProjector
-from application.queries import CategoryQueries, ReadYourWrites, TradingQueries, UserQueries
+from application.queries import CategoryQueries, MarketQueries, ReadYourWrites, TradingQueries, UserQueries
 from application.trading.exchange import Exchange
 from entrypoints.config import Settings
 
@@ -79,6 +81,7 @@ class Container(containers.DeclarativeContainer):
     users_view = providers.Singleton(SqlUsersView, view_database)
     tokens_view = providers.Singleton(SqlTokensView, view_database)
     trading_view = providers.Singleton(SqlTradingView, view_database)
+    market_view = providers.Singleton(SqlMarketView, view_database)
     projections = providers.Singleton(
         ProjectionRunner,
         store=event_store,
@@ -87,6 +90,7 @@ class Container(containers.DeclarativeContainer):
             providers.Singleton(UsersProjector, users_view),
             providers.Singleton(TokensProjector, tokens_view),
             providers.Singleton(TradingProjector, trading_view),
+            providers.Singleton(MarketProjector, market_view),
         ),
     )
     read_your_writes = providers.Singleton(ReadYourWrites, event_store, projections)
@@ -120,6 +124,7 @@ class Container(containers.DeclarativeContainer):
     )
     user_queries = providers.Singleton(UserQueries, users_view, read_your_writes)
     trading_queries = providers.Singleton(TradingQueries, trading_view, read_your_writes)
+    market_queries = providers.Singleton(MarketQueries, market_view, read_your_writes, clock)
     chain = providers.Singleton(LocalLedgerChain)
     exchange = providers.Singleton(Exchange, event_store, clock, ids)
     category_queries = providers.Singleton(CategoryQueries, categories_view, read_your_writes)

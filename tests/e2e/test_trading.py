@@ -984,11 +984,6 @@ def test_an_order_larger_than_any_supply_is_refused_or_at_least_does_not_stop_th
     market.client.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SPEC: GET /tokens/{id} lacks circulating_supply, price, change_24h, volume_24h, high_24h, low_24h, "
-    "market_cap and holders_count that API.md lists",
-)
 def test_a_token_shows_the_market_figures_api_md_lists(market: Market) -> None:
     creator = market.trader()
     market.list_token("ALICE", creator)

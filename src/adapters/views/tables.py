@@ -137,3 +137,51 @@ fills = Table(
     Column("liquidity", String(5), nullable=False),
     Column("at", UtcDateTime, nullable=False),
 )
+
+public_trades = Table(
+    "public_trades",
+    metadata,
+    Column("seq", BigInteger, primary_key=True),
+    Column("token_id", Uuid, nullable=False),
+    Column("trade_id", Uuid, nullable=False),
+    Column("price", BigInteger, nullable=False),
+    Column("quantity", BigInteger, nullable=False),
+    Column("taker_side", String(4), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+)
+
+candles = Table(
+    "candles",
+    metadata,
+    Column("token_id", Uuid, primary_key=True),
+    Column("interval", String(3), primary_key=True),
+    Column("start", UtcDateTime, primary_key=True),
+    Column("open", BigInteger, nullable=False),
+    Column("high", BigInteger, nullable=False),
+    Column("low", BigInteger, nullable=False),
+    Column("close", BigInteger, nullable=False),
+    Column("volume", BigInteger, nullable=False),
+    Column("quote_volume", BigInteger, nullable=False),
+    Column("trades", BigInteger, nullable=False),
+)
+
+holdings = Table(
+    "holdings",
+    metadata,
+    Column("token_id", Uuid, primary_key=True),
+    Column("user_id", Uuid, primary_key=True),
+    Column("quantity", BigInteger, nullable=False),
+    Column("wallet_address", String(66)),
+)
+
+transactions = Table(
+    "transactions",
+    metadata,
+    Column("seq", BigInteger, primary_key=True),
+    Column("user_id", Uuid, primary_key=True),
+    Column("kind", String(10), primary_key=True),
+    Column("asset", String(36), primary_key=True),
+    Column("amount", BigInteger, nullable=False),
+    Column("reference", String(100), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+)

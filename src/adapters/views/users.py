@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from uuid import UUID
@@ -41,6 +41,13 @@ class SqlUsersView(SqlView):
     async def writing(self, expected: int, position: int) -> AsyncIterator[_Rows]:
         async with self._transaction(expected, position) as conn:
             yield _Rows(conn)
+
+    async def by_ids(self, ids: Sequence[UUID]) -> dict[UUID, UserRow]:
+        if not ids:
+            return {}
+        async with self._db.engine.connect() as conn:
+            rows = (await conn.execute(select(users).where(users.c.id.in_(list(ids))))).all()
+        return {r.id: UserRow(**r._mapping) for r in rows}
 
     async def by_id(self, id: UUID) -> UserRow | None:
         async with self._db.engine.connect() as conn:

@@ -42,6 +42,8 @@ class UsersView(View, Protocol):
 
     async def by_id(self, id: UUID) -> UserRow | None: ...
 
+    async def by_ids(self, ids: Sequence[UUID]) -> dict[UUID, UserRow]: ...
+
 
 class UsersProjector:
     def __init__(self, view: UsersView) -> None:

@@ -188,11 +188,11 @@ class Exchange:
             events += book.collect_events()
         return await self._commit_events(events, cancelled)
 
-    async def deposit(self, owner: UUID, asset: str, amount: int, reference: str) -> Done:
+    async def deposit(self, owner: UUID, asset: str, amount: int, reference: str, address: str = "") -> Done:
         self._check_running()
         if asset != USD and UUID(asset) not in self.tokens:
             raise TokenNotFound("no such token")
-        self.accounts.deposit(owner, asset, amount, reference, self._clock.now())
+        self.accounts.deposit(owner, asset, amount, reference, self._clock.now(), address)
         return await self._commit_events(self.accounts.collect_events(), None)
 
     async def list_token(
@@ -231,7 +231,7 @@ class Exchange:
         self.tokens[token_id] = listing
         self._token_streams[token_id] = token
         self.books[token_id] = book
-        self.accounts.issue(creator_id, str(token_id), total_supply, now)
+        self.accounts.issue(creator_id, str(token_id), total_supply, now, creator_address)
         events += self.accounts.collect_events()
         return await self._commit_events(events, listing)
 

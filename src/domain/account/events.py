@@ -12,6 +12,7 @@ class Deposited(DomainEvent):
     asset: str  # "USD" or a token id
     amount: int
     reference: str  # the chain transaction, or what stands for it
+    address: str = ""  # the owner's wallet, when the deposit named one
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -19,3 +20,4 @@ class SupplyIssued(DomainEvent):
     owner: UUID
     asset: str
     amount: int
+    address: str = ""  # the creator's wallet

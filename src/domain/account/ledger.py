@@ -86,17 +86,17 @@ class Accounts(Aggregate):
         super().__init__(id)
         self.ledger = ledger if ledger is not None else Ledger()
 
-    def deposit(self, owner: UUID, asset: str, amount: int, reference: str, at: datetime) -> None:
+    def deposit(self, owner: UUID, asset: str, amount: int, reference: str, at: datetime, address: str = "") -> None:
         if not 0 < amount <= MAX_QUOTE:
             raise InvalidAmount("a deposit is more than zero and at most a billion")
         self._record(
-            Deposited(originator_id=self.id, originator_version=self.next_version, at=at, owner=owner, asset=asset, amount=amount, reference=reference)
+            Deposited(originator_id=self.id, originator_version=self.next_version, at=at, owner=owner, asset=asset, amount=amount, reference=reference, address=address)
         )
 
-    def issue(self, owner: UUID, asset: str, amount: int, at: datetime) -> None:
+    def issue(self, owner: UUID, asset: str, amount: int, at: datetime, address: str = "") -> None:
         if amount <= 0:
             raise InvalidAmount("a supply is more than zero")
-        self._record(SupplyIssued(originator_id=self.id, originator_version=self.next_version, at=at, owner=owner, asset=asset, amount=amount))
+        self._record(SupplyIssued(originator_id=self.id, originator_version=self.next_version, at=at, owner=owner, asset=asset, amount=amount, address=address))
 
     def _apply(self, event: DomainEvent) -> None:
         match event:

@@ -19,7 +19,7 @@ from entrypoints.container import Container, Runtime
 from entrypoints.http.auth import APP_STATE_KEY, provide_claims
 from entrypoints.http.controllers.auth import AuthController
 from entrypoints.http.controllers.categories import AdminCategoriesController, CategoriesController
-from entrypoints.http.controllers.tokens import AdminTradingController, TokensController
+from entrypoints.http.controllers.tokens import AdminTradingController, TokensController, TransactionsController
 from entrypoints.http.controllers.trading import (
     BalancesController,
     OrderBookController,
@@ -76,6 +76,8 @@ def create_app(container: Container) -> Litestar:
                 "trading_queries",
                 "chain",
                 "ids",
+                "market_queries",
+                "read_your_writes",
             )
         },
     }
@@ -98,6 +100,7 @@ def create_app(container: Container) -> Litestar:
             TradesController,
             OrderBookController,
             TokensController,
+            TransactionsController,
             AdminTradingController,
         ],
         dependencies=dependencies,

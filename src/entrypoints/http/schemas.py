@@ -235,20 +235,6 @@ class BalanceResponse(msgspec.Struct):
     total: str
 
 
-class CreatorTokenResponse(msgspec.Struct):
-    id: UUID
-    symbol: str
-    name: str
-    creator_id: UUID
-    decimals: int
-    total_supply: str
-    initial_price: str | None
-    tick_size: str
-    lot_size: str
-    min_size: str
-    listed_at: datetime
-
-
 class ListTokenRequest(msgspec.Struct, forbid_unknown_fields=True):
     symbol: str
     name: str
@@ -273,3 +259,64 @@ class DepositResponse(msgspec.Struct):
     asset: str
     amount: str
     transaction_digest: str
+
+
+class TokenDetailResponse(msgspec.Struct):
+    id: UUID
+    symbol: str
+    name: str
+    creator_id: UUID
+    decimals: int
+    total_supply: str
+    circulating_supply: str
+    price: str | None
+    change_24h: str | None  # percent, e.g. "12.5" for +12.5 %
+    volume_24h: str  # tokens traded in the last 24 hours
+    quote_volume_24h: str  # USD traded in the last 24 hours
+    high_24h: str | None
+    low_24h: str | None
+    market_cap: str | None
+    holders_count: int
+    best_bid: str | None
+    best_ask: str | None
+    tick_size: str
+    lot_size: str
+    min_size: str
+    listed_at: datetime
+
+
+class CandleResponse(msgspec.Struct):
+    t: datetime
+    open: str
+    high: str
+    low: str
+    close: str
+    volume: str
+    quote_volume: str
+    trades: int
+
+
+class HolderResponse(msgspec.Struct):
+    user_id: UUID
+    wallet_address: str | None
+    username: str | None
+    quantity: str
+    share: str  # of the total supply, as a fraction
+
+
+class PublicTradeResponse(msgspec.Struct):
+    id: UUID
+    price: str
+    quantity: str
+    taker_side: str
+    timestamp: datetime
+
+
+class TransactionResponse(msgspec.Struct):
+    kind: str
+    asset: str
+    amount: str
+    status: str
+    reference: str | None
+    transaction_digest: str | None
+    timestamp: datetime

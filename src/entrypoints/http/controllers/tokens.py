@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+from uuid import UUID
+
 from litestar import Controller, Response, get, post
+from litestar.params import Parameter
 from litestar.status_codes import HTTP_201_CREATED
 
-from application.ports import Chain
+from application.ports import AccessClaims, Chain
+from application.projections.market import Transaction
+from application.queries import MarketQueries, ReadYourWrites, UserQueries
 from application.trading.exchange import Exchange
 from domain.account.errors import InvalidAmount
+from domain.account.ledger import FEE_ACCOUNT
 from domain.identity.user import user_id_for, wallet_address
 from domain.shared.money import USD
 from domain.token.errors import InvalidTokenParameters
@@ -17,20 +26,51 @@ from entrypoints.http.auth import requires
 from entrypoints.http.controllers.auth import POSITION_HEADER
 from entrypoints.http.controllers.trading import USD_DECIMALS, units, usd
 from entrypoints.http.errors import Problem
-from entrypoints.http.schemas import DepositRequest, DepositResponse, ListTokenRequest, CreatorTokenResponse
-from entrypoints.http.units import from_units
+from entrypoints.http.schemas import (
+    CandleResponse,
+    Cursor,
+    DepositRequest,
+    DepositResponse,
+    HolderResponse,
+    Limit,
+    ListTokenRequest,
+    MinPosition,
+    Page,
+    PublicTradeResponse,
+    TokenDetailResponse,
+    TransactionResponse,
+    decode_cursor,
+    page_of,
+)
+from entrypoints.http.units import from_units, ratio
 
 
-def token_response(token: TokenListed) -> CreatorTokenResponse:
+async def token_detail(token: TokenListed, exchange: Exchange, market: MarketQueries) -> TokenDetailResponse:
     d = token.decimals
-    return CreatorTokenResponse(
+    ticker = await market.ticker(token.token_id, token.initial_price)
+    book = exchange.book(token.token_id)
+    circulating = token.total_supply - exchange.ledger.available(FEE_ACCOUNT, str(token.token_id))
+    change = None
+    if ticker.price and ticker.price_24h_ago:
+        change = ratio((ticker.price - ticker.price_24h_ago) * 100, ticker.price_24h_ago, 2)
+    return TokenDetailResponse(
         id=token.token_id,
         symbol=token.symbol,
         name=token.name,
         creator_id=token.creator_id,
         decimals=d,
         total_supply=from_units(token.total_supply, d),
-        initial_price=usd(token.initial_price) if token.initial_price else None,
+        circulating_supply=from_units(circulating, d),
+        price=usd(ticker.price) if ticker.price else None,
+        change_24h=change,
+        volume_24h=from_units(ticker.volume_24h, d),
+        quote_volume_24h=usd(ticker.quote_volume_24h),
+        high_24h=usd(ticker.high_24h) if ticker.high_24h else None,
+        low_24h=usd(ticker.low_24h) if ticker.low_24h else None,
+        market_cap=usd(ticker.price * circulating // 10**d) if ticker.price else None,
+        holders_count=await market.holders_count(token.token_id),
+        best_bid=usd(bid) if (bid := book.best("buy")) else None,
+        best_ask=usd(ask) if (ask := book.best("sell")) else None,
         tick_size=usd(token.tick_size),
         lot_size=from_units(token.lot_size, d),
         min_size=from_units(token.min_size, d),
@@ -38,13 +78,112 @@ def token_response(token: TokenListed) -> CreatorTokenResponse:
     )
 
 
+SORTS = {
+    "market_cap": lambda t: -Decimal(t.market_cap or 0),
+    "volume_24h": lambda t: -Decimal(t.quote_volume_24h),
+    "price_change_24h": lambda t: -Decimal(t.change_24h or 0),
+    "newest": lambda t: -t.listed_at.timestamp(),
+    "symbol": lambda t: t.symbol,
+}
+
+
 class TokensController(Controller):
     path = "/api/v1/tokens"
     tags = ["market data"]
 
-    @get("/{token_ref:str}", summary="A token by id or symbol")
-    async def get_token(self, token_ref: str, exchange: Exchange) -> CreatorTokenResponse:
-        return token_response(exchange.token(token_ref))
+    @get("/", summary="Listed tokens with their market figures, sorted")
+    async def list_tokens(
+        self,
+        exchange: Exchange,
+        market_queries: MarketQueries,
+        read_your_writes: ReadYourWrites,
+        sort: Literal["market_cap", "volume_24h", "price_change_24h", "newest", "symbol"] = "market_cap",
+        limit: Limit = 50,
+        cursor: Cursor = None,
+    ) -> Page[TokenDetailResponse]:
+        await read_your_writes.reach_head("market")
+        details = [await token_detail(t, exchange, market_queries) for t in exchange.tokens.values()]
+        details.sort(key=lambda t: (SORTS[sort](t), t.symbol))
+        offset = decode_cursor(cursor, int) or 0
+        return page_of(details[offset : offset + limit + 1], limit, lambda _: offset + limit)
+
+    @get("/{token_ref:str}", summary="A token by id or symbol, with its market figures")
+    async def get_token(
+        self, token_ref: str, exchange: Exchange, market_queries: MarketQueries, read_your_writes: ReadYourWrites
+    ) -> TokenDetailResponse:
+        token = exchange.token(token_ref)
+        await read_your_writes.reach_head("market")
+        return await token_detail(token, exchange, market_queries)
+
+    @get("/{token_ref:str}/price-history", summary="Candles, oldest first; empty intervals repeat the last close")
+    async def price_history(
+        self,
+        token_ref: str,
+        exchange: Exchange,
+        market_queries: MarketQueries,
+        interval: Literal["1m", "5m", "15m", "1h", "4h", "1d"] = "1h",
+        from_: Annotated[datetime | None, Parameter(query="from")] = None,
+        to: datetime | None = None,
+    ) -> list[CandleResponse]:
+        token = exchange.token(token_ref)
+        candles = await market_queries.candles(
+            token.token_id, interval, _utc(from_), _utc(to), token.initial_price, token.at
+        )
+        d = token.decimals
+        return [
+            CandleResponse(c.start, usd(c.open), usd(c.high), usd(c.low), usd(c.close), from_units(c.volume, d), usd(c.quote_volume), c.trades)
+            for c in candles
+        ]
+
+    @get("/{token_ref:str}/holders", summary="Who holds the token (available + held), largest first")
+    async def holders(
+        self,
+        token_ref: str,
+        exchange: Exchange,
+        market_queries: MarketQueries,
+        user_queries: UserQueries,
+        limit: Limit = 50,
+        cursor: Cursor = None,
+    ) -> Page[HolderResponse]:
+        token = exchange.token(token_ref)
+        offset = decode_cursor(cursor, int) or 0
+        rows = await market_queries.holders(token.token_id, limit + 1, offset)
+        users = await user_queries.by_ids([r.user_id for r in rows])
+        items = [
+            HolderResponse(
+                r.user_id,
+                users[r.user_id].wallet_address if r.user_id in users else r.wallet_address,
+                users[r.user_id].username if r.user_id in users else None,
+                from_units(r.quantity, token.decimals),
+                ratio(r.quantity, token.total_supply, 6),
+            )
+            for r in rows
+        ]
+        return page_of(items, limit, lambda _: offset + limit)
+
+    @get("/{token_ref:str}/transactions", summary="The token's public trades, newest first")
+    async def transactions(
+        self,
+        token_ref: str,
+        exchange: Exchange,
+        market_queries: MarketQueries,
+        limit: Limit = 50,
+        cursor: Cursor = None,
+        min_position: MinPosition = None,
+    ) -> Page[PublicTradeResponse]:
+        token = exchange.token(token_ref)
+        rows = await market_queries.trades(token.token_id, limit + 1, decode_cursor(cursor, int), min_position)
+        page = page_of(rows, limit, lambda r: r.seq)
+        return Page(
+            [PublicTradeResponse(r.trade_id, usd(r.price), from_units(r.quantity, token.decimals), r.taker_side, r.at) for r in page.items],
+            page.next_cursor,
+        )
+
+
+def _utc(at: datetime | None) -> datetime | None:
+    if at is None:
+        return None
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
 
 
 class AdminTradingController(Controller):
@@ -53,7 +192,13 @@ class AdminTradingController(Controller):
     guards = [requires("admin")]
 
     @post("/tokens", summary="List a token: its market opens and the whole supply goes to the creator")
-    async def list_token(self, data: ListTokenRequest, exchange: Exchange) -> Response[CreatorTokenResponse]:
+    async def list_token(
+        self,
+        data: ListTokenRequest,
+        exchange: Exchange,
+        market_queries: MarketQueries,
+        read_your_writes: ReadYourWrites,
+    ) -> Response[TokenDetailResponse]:
         defaults = default_parameters(data.decimals)
         lot = units(data.lot_size, data.decimals, InvalidTokenParameters) or defaults.lot_size
         parameters = MarketParameters(
@@ -73,7 +218,9 @@ class AdminTradingController(Controller):
             parameters=parameters,
         )
         listing: TokenListed = done.value  # type: ignore[assignment]
-        return Response(token_response(listing), status_code=HTTP_201_CREATED, headers={POSITION_HEADER: str(done.position)})
+        await read_your_writes.reach("market", done.position)
+        body = await token_detail(listing, exchange, market_queries)
+        return Response(body, status_code=HTTP_201_CREATED, headers={POSITION_HEADER: str(done.position)})
 
     @post("/deposits", summary="Record a deposit as the chain watcher would (local ledger only)")
     async def deposit(self, data: DepositRequest, exchange: Exchange, chain: Chain) -> Response[DepositResponse]:
@@ -90,7 +237,43 @@ class AdminTradingController(Controller):
             raise InvalidAmount("a deposit is more than zero")
         digest = await chain.record_deposit(address, name, amount)
         owner = user_id_for(address)
-        done = await exchange.deposit(owner, asset, amount, digest)
+        done = await exchange.deposit(owner, asset, amount, digest, address)
         body = DepositResponse(address, owner, name, from_units(amount, decimals), digest)
         return Response(body, status_code=HTTP_201_CREATED, headers={POSITION_HEADER: str(done.position)})
 
+
+
+class TransactionsController(Controller):
+    path = "/api/v1/transactions"
+    tags = ["users"]
+    guards = [requires()]
+
+    @get("/", summary="The user's money movements: deposits, trades, fees, issuance; newest first")
+    async def list_transactions(
+        self,
+        claims: AccessClaims,
+        exchange: Exchange,
+        market_queries: MarketQueries,
+        limit: Limit = 50,
+        cursor: Cursor = None,
+        min_position: MinPosition = None,
+    ) -> Page[TransactionResponse]:
+        after = decode_cursor(cursor, tuple[int, str, str])
+        rows = await market_queries.transactions(claims.user_id, limit + 1, after, min_position)
+        page = page_of(rows, limit, lambda r: (r.seq, r.kind, r.asset))
+
+        def response(r: Transaction) -> TransactionResponse:
+            token = None if r.asset == USD else exchange.tokens[UUID(r.asset)]
+            amount = usd(r.amount) if token is None else from_units(r.amount, token.decimals)
+            on_chain = r.kind == "deposit"
+            return TransactionResponse(
+                kind=r.kind,
+                asset=USD if token is None else token.symbol,
+                amount=amount,
+                status="confirmed" if on_chain else "completed",
+                reference=r.reference or None,
+                transaction_digest=r.reference if on_chain else None,
+                timestamp=r.at,
+            )
+
+        return Page([response(r) for r in page.items], page.next_cursor)

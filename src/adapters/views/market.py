@@ -1,0 +1,122 @@
+"""Market views in SQL: public trades, candles, holdings, transactions."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy import and_, case, func, insert, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from adapters.views.base import SqlView
+from adapters.views.tables import candles, holdings, public_trades, transactions
+from application.projections.market import Candle, Holding, PublicTrade, Transaction
+
+
+class _Rows:
+    def __init__(self, conn: AsyncConnection, upsert: type) -> None:  # type: ignore[type-arg]
+        self._conn, self._upsert = conn, upsert
+
+    async def add_trades(self, rows: Sequence[PublicTrade]) -> None:
+        await self._conn.execute(insert(public_trades), [_fields(r) for r in rows])
+
+    async def merge_candles(self, rows: Sequence[Candle]) -> None:
+        statement = self._upsert(candles)  # type: ignore[operator]
+        new = statement.excluded
+        statement = statement.on_conflict_do_update(
+            index_elements=[candles.c.token_id, candles.c.interval, candles.c.start],
+            set_={
+                "high": case((new.high > candles.c.high, new.high), else_=candles.c.high),
+                "low": case((new.low < candles.c.low, new.low), else_=candles.c.low),
+                "close": new.close,
+                "volume": candles.c.volume + new.volume,
+                "quote_volume": candles.c.quote_volume + new.quote_volume,
+                "trades": candles.c.trades + new.trades,
+            },
+        )
+        await self._conn.execute(statement, [_fields(c) for c in rows])
+
+    async def add_to_holdings(self, changes: Sequence[Holding]) -> None:
+        statement = self._upsert(holdings)  # type: ignore[operator]
+        statement = statement.on_conflict_do_update(
+            index_elements=[holdings.c.token_id, holdings.c.user_id],
+            set_={
+                "quantity": holdings.c.quantity + statement.excluded.quantity,
+                "wallet_address": func.coalesce(statement.excluded.wallet_address, holdings.c.wallet_address),
+            },
+        )
+        await self._conn.execute(statement, [_fields(h) for h in changes])
+
+    async def add_transactions(self, rows: Sequence[Transaction]) -> None:
+        await self._conn.execute(insert(transactions), [_fields(r) for r in rows])
+
+
+def _fields(row: object) -> dict[str, object]:
+    return {name: getattr(row, name) for name in row.__slots__}  # type: ignore[attr-defined]
+
+
+class SqlMarketView(SqlView):
+    name = "market"
+    tables = (public_trades, candles, holdings, transactions)
+
+    @asynccontextmanager
+    async def writing(self, expected: int, position: int) -> AsyncIterator[_Rows]:
+        async with self._transaction(expected, position) as conn:
+            yield _Rows(conn, sqlite_insert if self._db.is_sqlite else pg_insert)
+
+    async def trades(self, token_id: UUID, limit: int, before_seq: int | None) -> list[PublicTrade]:
+        query = select(public_trades).where(public_trades.c.token_id == token_id).order_by(public_trades.c.seq.desc()).limit(limit)
+        if before_seq is not None:
+            query = query.where(public_trades.c.seq < before_seq)
+        return [PublicTrade(**r._mapping) for r in await self._all(query)]
+
+    async def candles(self, token_id: UUID, interval: str, start: datetime, end: datetime) -> list[Candle]:
+        query = (
+            select(candles)
+            .where(candles.c.token_id == token_id, candles.c.interval == interval, candles.c.start >= start, candles.c.start < end)
+            .order_by(candles.c.start)
+        )
+        return [Candle(**r._mapping) for r in await self._all(query)]
+
+    async def candle_before(self, token_id: UUID, interval: str, start: datetime) -> Candle | None:
+        query = (
+            select(candles)
+            .where(candles.c.token_id == token_id, candles.c.interval == interval, candles.c.start < start)
+            .order_by(candles.c.start.desc())
+            .limit(1)
+        )
+        rows = await self._all(query)
+        return Candle(**rows[0]._mapping) if rows else None
+
+    async def holders(self, token_id: UUID, limit: int, offset: int) -> list[Holding]:
+        query = (
+            select(holdings)
+            .where(holdings.c.token_id == token_id, holdings.c.quantity > 0)
+            .order_by(holdings.c.quantity.desc(), holdings.c.user_id)
+            .limit(limit)
+            .offset(offset)
+        )
+        return [Holding(**r._mapping) for r in await self._all(query)]
+
+    async def holders_count(self, token_id: UUID) -> int:
+        query = select(func.count()).select_from(holdings).where(holdings.c.token_id == token_id, holdings.c.quantity > 0)
+        async with self._db.engine.connect() as conn:
+            return int(await conn.scalar(query) or 0)
+
+    async def transactions(self, user_id: UUID, limit: int, after: tuple[int, str, str] | None) -> list[Transaction]:
+        t = transactions.c
+        query = select(transactions).where(t.user_id == user_id).order_by(t.seq.desc(), t.kind, t.asset).limit(limit)
+        if after is not None:
+            seq, kind, asset = after
+            query = query.where(
+                or_(t.seq < seq, and_(t.seq == seq, or_(t.kind > kind, and_(t.kind == kind, t.asset > asset))))
+            )
+        return [Transaction(**r._mapping) for r in await self._all(query)]
+
+    async def _all(self, query):  # type: ignore[no-untyped-def]
+        async with self._db.engine.connect() as conn:
+            return (await conn.execute(query)).all()

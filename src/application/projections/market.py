@@ -1,0 +1,178 @@
+"""Market views: public trades, candles, holdings per token, and each user's transactions ledger.
+
+Candles are stored only for intervals that had trades; an interval without
+any is filled when read (it repeats the last close with zero volume).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol
+from uuid import UUID
+
+from application.ports import Recorded, View
+from domain.account.events import Deposited, SupplyIssued
+from domain.account.ledger import FEE_ACCOUNT
+from domain.orderbook.events import TradeExecuted
+from domain.shared.money import USD
+
+INTERVALS = {"1m": 60, "5m": 300, "15m": 900, "1h": 3600, "4h": 14400, "1d": 86400}
+
+
+def bucket_of(at: datetime, seconds: int) -> datetime:
+    stamp = int(at.timestamp())
+    return datetime.fromtimestamp(stamp - stamp % seconds, UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class PublicTrade:
+    seq: int
+    token_id: UUID
+    trade_id: UUID
+    price: int
+    quantity: int
+    taker_side: str
+    at: datetime
+
+
+@dataclass(slots=True)
+class Candle:
+    token_id: UUID
+    interval: str
+    start: datetime
+    open: int
+    high: int
+    low: int
+    close: int
+    volume: int  # base units
+    quote_volume: int  # micro-USD
+    trades: int
+
+    def add(self, price: int, quantity: int, notional: int) -> None:
+        self.high = max(self.high, price)
+        self.low = min(self.low, price)
+        self.close = price
+        self.volume += quantity
+        self.quote_volume += notional
+        self.trades += 1
+
+
+@dataclass(frozen=True, slots=True)
+class Holding:
+    token_id: UUID
+    user_id: UUID
+    quantity: int
+    wallet_address: str | None = None  # known when a deposit or a listing named it
+
+
+@dataclass(frozen=True, slots=True)
+class Transaction:
+    seq: int
+    user_id: UUID
+    kind: str  # "deposit", "issuance", "trade", "fee"
+    asset: str  # "USD" or a token id
+    amount: int  # signed: what the user's total of the asset changed by
+    reference: str  # a chain digest, or the trade id
+    at: datetime
+
+
+class MarketRows(Protocol):
+    async def add_trades(self, rows: Sequence[PublicTrade]) -> None: ...
+
+    async def merge_candles(self, candles: Sequence[Candle]) -> None:
+        """Fold each candle into the stored one of its token, interval and start (open kept, close replaced)."""
+        ...
+
+    async def add_to_holdings(self, changes: Sequence[Holding]) -> None:
+        """Add each change to the user's holding of the token (and keep a wallet address once one is known)."""
+        ...
+
+    async def add_transactions(self, rows: Sequence[Transaction]) -> None: ...
+
+
+class MarketView(View, Protocol):
+    def writing(self, expected: int, position: int) -> AbstractAsyncContextManager[MarketRows]: ...
+
+    async def trades(self, token_id: UUID, limit: int, before_seq: int | None) -> list[PublicTrade]: ...
+
+    async def candles(self, token_id: UUID, interval: str, start: datetime, end: datetime) -> list[Candle]:
+        """Stored candles with ``start <= candle.start < end``, oldest first."""
+        ...
+
+    async def candle_before(self, token_id: UUID, interval: str, start: datetime) -> Candle | None:
+        """The last stored candle that starts before ``start`` (its close carries into empty intervals)."""
+        ...
+
+    async def holders(self, token_id: UUID, limit: int, offset: int) -> list[Holding]: ...
+
+    async def holders_count(self, token_id: UUID) -> int: ...
+
+    async def transactions(self, user_id: UUID, limit: int, after: tuple[int, str, str] | None) -> list[Transaction]:
+        """Newest first; ``after`` is the (seq, kind, asset) of the last row of the previous page."""
+        ...
+
+
+class MarketProjector:
+    def __init__(self, view: MarketView) -> None:
+        self.view = view
+
+    async def project(self, batch: Sequence[Recorded], expected: int) -> None:
+        trades: list[PublicTrade] = []
+        candles: dict[tuple[UUID, str, datetime], Candle] = {}
+        holdings: dict[tuple[UUID, UUID], int] = {}
+        addresses: dict[UUID, str] = {}
+        ledger: list[Transaction] = []
+
+        def hold(token: UUID, user: UUID, delta: int) -> None:
+            holdings[(token, user)] = holdings.get((token, user), 0) + delta
+
+        for recorded in batch:
+            event, seq = recorded.event, recorded.position
+            match event:
+                case TradeExecuted() as e:
+                    token = e.originator_id
+                    trades.append(PublicTrade(seq, token, e.trade_id, e.price, e.quantity, e.taker_side, e.at))
+                    for name, seconds in INTERVALS.items():
+                        key = (token, name, bucket_of(e.at, seconds))
+                        candle = candles.get(key)
+                        if candle is None:
+                            candles[key] = Candle(token, name, key[2], e.price, e.price, e.price, e.price, e.quantity, e.notional, 1)
+                        else:
+                            candle.add(e.price, e.quantity, e.notional)
+                    buyer, seller = (e.taker_user_id, e.maker_user_id) if e.taker_side == "buy" else (e.maker_user_id, e.taker_user_id)
+                    buyer_fee, seller_fee = (e.taker_fee, e.maker_fee) if e.taker_side == "buy" else (e.maker_fee, e.taker_fee)
+                    hold(token, buyer, e.quantity)
+                    hold(token, seller, -e.quantity)
+                    reference = str(e.trade_id)
+                    ledger += [
+                        Transaction(seq, buyer, "trade", str(token), e.quantity, reference, e.at),
+                        Transaction(seq, buyer, "trade", USD, -e.notional, reference, e.at),
+                        Transaction(seq, buyer, "fee", USD, -buyer_fee, reference, e.at),
+                        Transaction(seq, seller, "trade", str(token), -e.quantity, reference, e.at),
+                        Transaction(seq, seller, "trade", USD, e.notional, reference, e.at),
+                        Transaction(seq, seller, "fee", USD, -seller_fee, reference, e.at),
+                        Transaction(seq, FEE_ACCOUNT, "fee", USD, buyer_fee + seller_fee, reference, e.at),
+                    ]
+                case Deposited() as e:
+                    if e.address:
+                        addresses[e.owner] = e.address
+                    if e.asset != USD:
+                        hold(UUID(e.asset), e.owner, e.amount)
+                    ledger.append(Transaction(seq, e.owner, "deposit", e.asset, e.amount, e.reference, e.at))
+                case SupplyIssued() as e:
+                    if e.address:
+                        addresses[e.owner] = e.address
+                    hold(UUID(e.asset), e.owner, e.amount)
+                    ledger.append(Transaction(seq, e.owner, "issuance", e.asset, e.amount, "", e.at))
+        async with self.view.writing(expected, batch[-1].position) as rows:
+            if trades:
+                await rows.add_trades(trades)
+            if candles:
+                await rows.merge_candles(list(candles.values()))
+            if holdings:
+                await rows.add_to_holdings([Holding(t, u, q, addresses.get(u)) for (t, u), q in holdings.items()])
+            if ledger:
+                await rows.add_transactions(ledger)
