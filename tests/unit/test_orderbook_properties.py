@@ -264,6 +264,13 @@ def check_state(flow: Flow) -> None:
     assert {a: n for a, n in ledger.totals().items() if n} == {a: n for a, n in flow.deposited.items() if n}, "conservation"
     bid, ask = book.best("buy"), book.best("sell")
     assert bid is None or ask is None or bid < ask, "crossed book"
+    for side in ("buy", "sell"):
+        resting: dict[int, list[int]] = {}
+        for order in book.orders.values():
+            if order.side == side:
+                resting.setdefault(order.price, []).append(order.remaining)
+        expected_depth = [(p, sum(r), len(r)) for p, r in sorted(resting.items(), reverse=side == "buy")]
+        assert book.depth(side, 10**6) == expected_depth, "depth totals are the resting orders' remaining"
     expected_held: dict[tuple[UUID, str], int] = {}
     for order in book.orders.values():
         assert order.type == "limit" and order.time_in_force == "GTC" and order.is_open

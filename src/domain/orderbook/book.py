@@ -131,6 +131,7 @@ class OrderBook(Aggregate):
         self.maker_bps = MAKER_FEE_BPS
         self.taker_bps = TAKER_FEE_BPS
         self._levels: dict[str, dict[int, deque[Order]]] = {BUY: {}, SELL: {}}
+        self._totals: dict[str, dict[int, int]] = {BUY: {}, SELL: {}}  # resting quantity per level
         self._prices: dict[str, list[int]] = {BUY: [], SELL: []}  # ascending; best bid last, best ask first
         self.orders: dict[UUID, Order] = {}  # open orders, and a taker while its command runs
         self._closed: OrderedDict[UUID, Order] = OrderedDict()
@@ -158,8 +159,13 @@ class OrderBook(Aggregate):
         if levels <= 0:
             return []
         chosen = reversed(prices[-levels:]) if side == BUY else prices[:levels]
-        book = self._levels[side]
-        return [(p, sum(o.remaining for o in book[p]), len(book[p])) for p in chosen]
+        book, totals = self._levels[side], self._totals[side]
+        return [(p, totals[p], len(book[p])) for p in chosen]
+
+    def level(self, side: str, price: int) -> tuple[int, int]:
+        """``(quantity, orders)`` resting at one price; ``(0, 0)`` for an empty level."""
+        book = self._levels[side].get(price)
+        return (self._totals[side][price], len(book)) if book else (0, 0)
 
     def find(self, order_id: UUID) -> Order | None:
         return self.orders.get(order_id) or self._closed.get(order_id)
@@ -512,9 +518,11 @@ class OrderBook(Aggregate):
             level = self._levels[e.side].get(e.price)
             if level is None:
                 self._levels[e.side][e.price] = deque((order,))
+                self._totals[e.side][e.price] = e.quantity
                 insort(self._prices[e.side], e.price)
             else:
                 level.append(order)
+                self._totals[e.side][e.price] += e.quantity
 
     def _apply_trade(self, e: TradeExecuted) -> None:
         taker, maker = self.orders[e.taker_order_id], self.orders[e.maker_order_id]
@@ -535,6 +543,9 @@ class OrderBook(Aggregate):
         seller.hold -= quantity
         _progress(taker, e, e.taker_fee, "taker")
         _progress(maker, e, e.maker_fee, "maker")
+        self._totals[maker.side][maker.price] -= quantity
+        if taker.type == LIMIT and taker.time_in_force == GTC:
+            self._totals[taker.side][taker.price] -= quantity
         self._trades += 1
         if maker.remaining == 0:
             self._retire(maker, FILLED)
@@ -562,8 +573,11 @@ class OrderBook(Aggregate):
                 level.remove(order)
             if not level:
                 del self._levels[order.side][order.price]
+                del self._totals[order.side][order.price]
                 prices = self._prices[order.side]
                 del prices[bisect_left(prices, order.price)]
+            else:
+                self._totals[order.side][order.price] -= order.remaining
         if order.client_order_id is None:
             order.fills = []  # only a repeated client_order_id ever shows a closed order's fills again
         self._closed[order.id] = order
