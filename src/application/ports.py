@@ -73,6 +73,7 @@ class Subscription(Protocol):
     async def close(self) -> None: ...
 
 
+@runtime_checkable
 class PubSub(Protocol):
     """Fire-and-forget messages on named channels, for live fan-out.
 
@@ -208,3 +209,16 @@ class Chain(Protocol):
     async def record_deposit(self, address: str, asset: str, amount: int) -> str:
         """Record a deposit as the chain watcher would see it; returns its transaction digest."""
         ...
+
+
+@runtime_checkable
+class LiveSnapshots(Protocol):
+    """The latest state of each live channel with its sequence, for a subscriber to start from.
+
+    Writes may lag the published updates a little; a reader that finds the
+    snapshot older than the first update it holds reads it again.
+    """
+
+    async def put_many(self, snapshots: dict[str, tuple[int, bytes]]) -> None: ...
+
+    async def get(self, key: str) -> tuple[int, bytes] | None: ...

@@ -26,6 +26,7 @@ from adapters.mail.files import FileMailer
 from adapters.mail.smtp import SmtpMailer
 from adapters.pubsub.memory import InProcessPubSub
 from adapters.pubsub.redis import RedisPubSub
+from adapters.pubsub.snapshots import InProcessSnapshots, RedisSnapshots
 from adapters.sui.signatures import SuiSignatureVerifier
 from adapters.system import SystemClock, SystemRandomness, random_id
 from adapters.views.categories import SqlCategoriesView
@@ -44,6 +45,7 @@ from application.projections.users import UsersProjector
 from application.queries import CategoryQueries, MarketQueries, ReadYourWrites, TradingQueries, UserQueries
 from application.trading.exchange import Exchange
 from entrypoints.config import Settings
+from entrypoints.http.feed import FeedPublisher
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +64,10 @@ class Container(containers.DeclarativeContainer):
     view_database = providers.Singleton(lambda s: ViewDatabase(sqlalchemy_url(s.views_url)), settings)
     pubsub = providers.Singleton(
         lambda s: RedisPubSub(s.redis_url, s.redis_prefix) if s.redis_url else InProcessPubSub(),
+        settings,
+    )
+    live_snapshots = providers.Singleton(
+        lambda s: RedisSnapshots(s.redis_url, s.redis_prefix) if s.redis_url else InProcessSnapshots(),
         settings,
     )
 
@@ -127,6 +133,7 @@ class Container(containers.DeclarativeContainer):
     market_queries = providers.Singleton(MarketQueries, market_view, read_your_writes, clock)
     chain = providers.Singleton(LocalLedgerChain)
     exchange = providers.Singleton(Exchange, event_store, clock, ids)
+    feed = providers.Singleton(FeedPublisher, exchange, pubsub, live_snapshots)
     category_queries = providers.Singleton(CategoryQueries, categories_view, read_your_writes)
     add_category = providers.Singleton(AddCategoryHandler, event_store, clock, ids)
     rename_category = providers.Singleton(RenameCategoryHandler, event_store, clock)
@@ -159,6 +166,7 @@ class Runtime:
         runner: ProjectionRunner = self.c.projections()
         self.c.event_store().listen(runner.wake)
         await self.c.exchange().recover()
+        await self.c.feed().start()
         tune_garbage_collector()
         self.c.pubsub()
         await runner.catch_up()
@@ -166,14 +174,15 @@ class Runtime:
 
     async def stop(self) -> None:
         await self.c.exchange().close()
+        await self.c.feed().close()
         if self._projecting is not None:
             self._projecting.cancel()
             with suppress(asyncio.CancelledError):
                 await self._projecting
         await self.c.pubsub().close()
-        keys = self.c.expiring_keys()
-        if isinstance(keys, RedisExpiringKeys):
-            await keys.close()
+        for redis_client in (self.c.expiring_keys(), self.c.live_snapshots()):
+            if isinstance(redis_client, RedisExpiringKeys | RedisSnapshots):
+                await redis_client.close()
         await close_stores(self.c)
 
 

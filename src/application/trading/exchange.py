@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
@@ -60,7 +60,8 @@ class Exchange:
     def __init__(self, store: EventStore, clock: Clock, ids: IdGenerator) -> None:
         self._store, self._clock, self._ids = store, clock, ids
         self._reset()
-        self._commit = GroupCommit(store, self._halt)
+        self._listeners: list[Callable[[Sequence[DomainEvent]], None]] = []
+        self._commit = GroupCommit(store, self._halt, self._committed)
         self._halted: BaseException | None = None
         self._recovering: asyncio.Task[None] | None = None
 
@@ -88,6 +89,14 @@ class Exchange:
 
     async def close(self) -> None:
         await self._commit.close()
+
+    def listen(self, listener: Callable[[Sequence[DomainEvent]], None]) -> None:
+        """Hear each command's events once they are durable, in commit order (live feeds publish them)."""
+        self._listeners.append(listener)
+
+    def _committed(self, events: Sequence[DomainEvent]) -> None:
+        for listener in self._listeners:
+            listener(events)
 
     def _replay(self, event: DomainEvent) -> None:
         stream = event.originator_id

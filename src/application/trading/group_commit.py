@@ -29,10 +29,15 @@ class CommitFailed(ServiceUnavailable):
 
 class GroupCommit:
     def __init__(
-        self, store: EventStore, on_failure: Callable[[BaseException], None], max_events: int = MAX_BATCH_EVENTS
+        self,
+        store: EventStore,
+        on_failure: Callable[[BaseException], None],
+        on_committed: Callable[[Sequence[DomainEvent]], None] | None = None,
+        max_events: int = MAX_BATCH_EVENTS,
     ) -> None:
         self._store = store
         self._on_failure = on_failure
+        self._on_committed = on_committed
         self._max_events = max_events
         self._pending: list[tuple[Sequence[DomainEvent], asyncio.Future[int]]] = []
         self._wakeup = asyncio.Event()
@@ -113,4 +118,6 @@ class GroupCommit:
             position += len(command_events)
             if not future.done():
                 future.set_result(position)
+            if command_events and self._on_committed is not None:
+                self._on_committed(command_events)
 

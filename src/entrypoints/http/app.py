@@ -9,16 +9,18 @@ from typing import Any
 from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
-from litestar.stores.memory import MemoryStore
-from litestar.stores.redis import RedisStore
+from litestar.middleware.rate_limit import DURATION_VALUES
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.stores.memory import MemoryStore
+from litestar.stores.redis import RedisStore
 
 from entrypoints.container import Container, Runtime
 from entrypoints.http.auth import APP_STATE_KEY, provide_claims
 from entrypoints.http.controllers.auth import AuthController
 from entrypoints.http.controllers.categories import AdminCategoriesController, CategoriesController
+from entrypoints.http.controllers.health import HealthController, ReadinessChecks
 from entrypoints.http.controllers.tokens import AdminTradingController, TokensController, TransactionsController
 from entrypoints.http.controllers.trading import (
     BalancesController,
@@ -27,9 +29,9 @@ from entrypoints.http.controllers.trading import (
     TradesController,
 )
 from entrypoints.http.controllers.users import UsersController
-from entrypoints.http.ratelimit import STORE, rate_limit_middleware
-from entrypoints.http.controllers.health import HealthController, ReadinessChecks
 from entrypoints.http.errors import problem_details
+from entrypoints.http.ratelimit import STORE, rate_limit_middleware
+from entrypoints.http.ws import live_feed
 
 
 def create_app(container: Container) -> Litestar:
@@ -78,10 +80,16 @@ def create_app(container: Container) -> Litestar:
                 "ids",
                 "market_queries",
                 "read_your_writes",
+                "pubsub",
+                "live_snapshots",
             )
         },
     }
     settings = container.settings()
+    ws_limit = settings.rate_limits.get("ws")
+    dependencies["ws_rate_limit"] = Provide(
+        lambda: (ws_limit[1], float(DURATION_VALUES[ws_limit[0]])) if ws_limit else None, sync_to_thread=False
+    )
     stores = {
         STORE: RedisStore.with_client(url=settings.redis_url, namespace=settings.redis_prefix + "ratelimit")
         if settings.redis_url
@@ -102,6 +110,7 @@ def create_app(container: Container) -> Litestar:
             TokensController,
             TransactionsController,
             AdminTradingController,
+            live_feed,
         ],
         dependencies=dependencies,
         lifespan=[lifespan],

@@ -1,0 +1,42 @@
+"""The live-snapshots port: the same assertions in memory and in Redis."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+
+from adapters.pubsub.snapshots import InProcessSnapshots, RedisSnapshots
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def open_snapshots(request: pytest.FixtureRequest) -> AsyncIterator[Callable[[], Any]]:
+    if request.param == "memory":
+        only = InProcessSnapshots()
+        yield lambda: only
+        return
+    handles: list[RedisSnapshots] = []
+
+    def handle() -> RedisSnapshots:
+        handles.append(RedisSnapshots(request.getfixturevalue("redis_url"), request.getfixturevalue("redis_prefix")))
+        return handles[-1]
+
+    yield handle
+    for h in handles:
+        await h.close()
+
+
+async def test_a_snapshot_is_read_back_with_its_sequence(open_snapshots: Callable[[], Any]) -> None:
+    snapshots = open_snapshots()
+    assert await snapshots.get("orderbook:x") is None
+    await snapshots.put_many({"orderbook:x": (7, b'{"bids":[]}\n{"line":2}'), "trades:x": (0, b"[]")})
+    assert await snapshots.get("orderbook:x") == (7, b'{"bids":[]}\n{"line":2}')
+    assert await snapshots.get("trades:x") == (0, b"[]")
+
+
+async def test_a_newer_snapshot_replaces_the_older_and_another_handle_sees_it(open_snapshots: Callable[[], Any]) -> None:
+    writer, reader = open_snapshots(), open_snapshots()
+    await writer.put_many({"price:y": (1, b"a")})
+    await writer.put_many({"price:y": (2, b"b")})
+    assert await reader.get("price:y") == (2, b"b")
