@@ -212,13 +212,18 @@ class Chain(Protocol):
 
 
 @runtime_checkable
-class LiveSnapshots(Protocol):
-    """The latest state of each live channel with its sequence, for a subscriber to start from.
+class SnapshotReader(Protocol):
+    async def get(self, key: str) -> tuple[int, bytes] | None:
+        """A live channel's latest snapshot and its sequence, for a subscriber to start from."""
+        ...
+
+
+@runtime_checkable
+class LiveSnapshots(SnapshotReader, Protocol):
+    """The latest state of each live channel with its sequence, shared by every server process.
 
     Writes may lag the published updates a little; a reader that finds the
     snapshot older than the first update it holds reads it again.
     """
 
     async def put_many(self, snapshots: dict[str, tuple[int, bytes]]) -> None: ...
-
-    async def get(self, key: str) -> tuple[int, bytes] | None: ...

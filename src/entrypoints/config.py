@@ -38,6 +38,7 @@ class Settings:
     rate_limits: Limits
     challenge_seconds: int
     access_log: bool
+    engine: bool
 
     @property
     def mail_dir(self) -> Path:
@@ -104,6 +105,7 @@ class Settings:
             rate_limits=rate_limits,
             challenge_seconds=int(challenge_text),
             access_log=(env.get("PEOPLECOIN_ACCESS_LOG") or "off").lower() in ("1", "on", "true", "yes"),
+            engine=(env.get("PEOPLECOIN_ENGINE") or "on").lower() not in ("0", "off", "false", "no"),
         )
 
 

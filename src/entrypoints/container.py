@@ -132,8 +132,14 @@ class Container(containers.DeclarativeContainer):
     trading_queries = providers.Singleton(TradingQueries, trading_view, read_your_writes)
     market_queries = providers.Singleton(MarketQueries, market_view, read_your_writes, clock)
     chain = providers.Singleton(LocalLedgerChain)
-    exchange = providers.Singleton(Exchange, event_store, clock, ids)
+    exchange = providers.Singleton(
+        lambda store, clock, ids, s: Exchange(store, clock, ids, writer=s.engine), event_store, clock, ids, settings
+    )
     feed = providers.Singleton(FeedPublisher, exchange, pubsub, live_snapshots)
+    # where a subscriber starts from: the engine process's own feed, or the shared store elsewhere
+    snapshot_source = providers.Singleton(
+        lambda s, feed, store: feed() if s.engine else store(), settings, feed.provider, live_snapshots.provider
+    )
     category_queries = providers.Singleton(CategoryQueries, categories_view, read_your_writes)
     add_category = providers.Singleton(AddCategoryHandler, event_store, clock, ids)
     rename_category = providers.Singleton(RenameCategoryHandler, event_store, clock)
@@ -166,7 +172,8 @@ class Runtime:
         runner: ProjectionRunner = self.c.projections()
         self.c.event_store().listen(runner.wake)
         await self.c.exchange().recover()
-        await self.c.feed().start()
+        if self.c.settings().engine:
+            await self.c.feed().start()
         tune_garbage_collector()
         self.c.pubsub()
         await runner.catch_up()
@@ -174,7 +181,8 @@ class Runtime:
 
     async def stop(self) -> None:
         await self.c.exchange().close()
-        await self.c.feed().close()
+        if self.c.settings().engine:
+            await self.c.feed().close()
         if self._projecting is not None:
             self._projecting.cancel()
             with suppress(asyncio.CancelledError):

@@ -13,28 +13,10 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import Server
+from tests.e2e.helpers import bearer, challenge, sign_in
 from tests.support.wallets import ED25519, SCHEMES, SECP256K1, SECP256R1, Wallet, high_s, with_flag
 
 API = "/api/v1"
-
-
-def challenge(client: httpx.Client, wallet: Wallet) -> dict[str, Any]:
-    response = client.post(f"{API}/auth/nonce", json={"address": wallet.address})
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-def sign_in(client: httpx.Client, wallet: Wallet) -> dict[str, Any]:
-    message = challenge(client, wallet)["message"]
-    response = client.post(
-        f"{API}/auth/verify", json={"address": wallet.address, "message": message, "signature": wallet.sign(message)}
-    )
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-def bearer(tokens: dict[str, Any]) -> dict[str, str]:
-    return {"Authorization": f"Bearer {tokens['access_token']}"}
 
 
 def log_head(server: Server) -> int:

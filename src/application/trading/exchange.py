@@ -48,6 +48,12 @@ class ExchangeHalted(ServiceUnavailable):
     code = "exchange_halted"
 
 
+class EngineElsewhere(ServiceUnavailable):
+    """This process serves reads and the live feed; another one runs the matching engine."""
+
+    code = "engine_elsewhere"
+
+
 @dataclass(frozen=True, slots=True)
 class Done:
     """A command's outcome, snapshotted when it was decided, and the log position of its last event."""
@@ -57,8 +63,9 @@ class Done:
 
 
 class Exchange:
-    def __init__(self, store: EventStore, clock: Clock, ids: IdGenerator) -> None:
+    def __init__(self, store: EventStore, clock: Clock, ids: IdGenerator, writer: bool = True) -> None:
         self._store, self._clock, self._ids = store, clock, ids
+        self._writer = writer
         self._reset()
         self._listeners: list[Callable[[Sequence[DomainEvent]], None]] = []
         self._commit = GroupCommit(store, self._halt, self._committed)
@@ -130,6 +137,8 @@ class Exchange:
                 delay = min(delay * 2, 30)
 
     def _check_running(self) -> None:
+        if not self._writer:
+            raise EngineElsewhere("this server process does not run the matching engine; send commands to the one that does")
         if self._halted is not None:
             raise ExchangeHalted("trading is paused while the engine recovers from a storage failure; retry shortly")
 

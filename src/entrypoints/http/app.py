@@ -81,7 +81,7 @@ def create_app(container: Container) -> Litestar:
                 "market_queries",
                 "read_your_writes",
                 "pubsub",
-                "live_snapshots",
+                "snapshot_source",
             )
         },
     }

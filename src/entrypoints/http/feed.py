@@ -1,13 +1,14 @@
 """The live market feed: each committed command becomes channel updates, published once, formatted once.
 
-The engine process hears every command's events after their commit, in
-commit order, and queues them; one task turns them into WebSocket-ready
-updates (orderbook levels, trades, price, the users' orders), numbers them
-per channel and token (+1 each), publishes them through the pub/sub port
-(Redis when configured, so every server process can deliver them) and keeps
-each channel's latest snapshot in the snapshots port, written at most every
-few milliseconds. Updates carry absolute values (a level's new total, an
-order's whole state), so reading the book a moment after the commit is safe.
+The engine process hears every command's events right after their commit, in
+commit order, and turns them at once into WebSocket-ready updates (orderbook
+levels, trades, price, the users' orders), numbered per channel and token
+(+1 each), and into each channel's latest snapshot, kept here: by the time
+the command is answered, a subscriber in this process starts from a snapshot
+that holds it. One task then writes the snapshots to the snapshots port
+(Redis when configured, for the other server processes) and publishes the
+updates through the pub/sub port, in that order, so a subscriber elsewhere
+that reads an older snapshot still receives the update after it.
 
 A published message is ``<sequence>\\n<JSON envelope>``: a subscriber filters
 by sequence without parsing JSON and sends the envelope as it is.
@@ -38,7 +39,6 @@ log = logging.getLogger(__name__)
 
 DEPTH = 50
 RECENT_TRADES = 50
-FLUSH_EVERY = 0.02  # seconds between snapshot writes
 
 _encode = msgspec.json.Encoder().encode
 
@@ -69,8 +69,10 @@ def price_data(book: OrderBook, last_price: int | None, at: datetime) -> dict[st
 class FeedPublisher:
     def __init__(self, exchange: Exchange, pubsub: PubSub, snapshots: LiveSnapshots) -> None:
         self._exchange, self._pubsub, self._snapshots = exchange, pubsub, snapshots
-        self._queue: asyncio.Queue[Sequence[DomainEvent]] = asyncio.Queue()
+        self._queue: asyncio.Queue[tuple[dict[str, tuple[int, bytes]], list[tuple[str, bytes]]]] = asyncio.Queue()
         self._sequences: dict[str, int] = {}
+        self._latest: dict[str, tuple[int, bytes]] = {}
+        self._latest: dict[str, tuple[int, bytes]] = {}
         self._dirty: dict[str, tuple[int, bytes]] = {}
         self._recent: dict[UUID, deque[dict[str, object]]] = {}
         self._last_price: dict[UUID, int] = {}
@@ -80,42 +82,37 @@ class FeedPublisher:
         """Snapshot every market as it stands, then follow the engine."""
         for token_id in self._exchange.books:
             self._open(token_id)
-        await self._flush()
-        self._exchange.listen(self._queue.put_nowait)
-        self._tasks = [
-            asyncio.create_task(self._publish_forever(), name="feed-publisher"),
-            asyncio.create_task(self._flush_forever(), name="feed-snapshots"),
-        ]
+        dirty, self._dirty = self._dirty, {}
+        await self._snapshots.put_many(dirty)
+        self._exchange.listen(self._committed)
+        self._tasks = [asyncio.create_task(self._publish_forever(), name="feed-publisher")]
 
     async def close(self) -> None:
+        while not self._queue.empty():
+            await asyncio.sleep(0.005)
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        await self._flush()
 
-    def sequence(self, key: str) -> int:
-        return self._sequences.get(key, 0)
+    async def get(self, key: str) -> tuple[int, bytes] | None:
+        """The latest snapshot of a channel: this process has it before any store does."""
+        return self._latest.get(key)
+
+    def _committed(self, events: Sequence[DomainEvent]) -> None:
+        messages = self._updates(events)
+        dirty, self._dirty = self._dirty, {}
+        if messages or dirty:
+            self._queue.put_nowait((dirty, messages))
 
     async def _publish_forever(self) -> None:
         while True:
-            events = await self._queue.get()
+            snapshots, messages = await self._queue.get()
             try:
-                for channel, message in self._updates(events):
+                await self._snapshots.put_many(snapshots)
+                for channel, message in messages:
                     await self._pubsub.publish(channel, message)
             except Exception:  # a feed hiccup must not stop the feed; subscribers see the gap in sequences
                 log.exception("live feed could not publish a command's updates")
-
-    async def _flush_forever(self) -> None:
-        while True:
-            await asyncio.sleep(FLUSH_EVERY)
-            try:
-                await self._flush()
-            except Exception:
-                log.exception("live feed could not write snapshots")
-
-    async def _flush(self) -> None:
-        dirty, self._dirty = self._dirty, {}
-        await self._snapshots.put_many(dirty)
 
     def _open(self, token_id: UUID) -> None:
         book = self._exchange.books[token_id]
@@ -125,7 +122,7 @@ class FeedPublisher:
         self._snapshot(channel_key("price", token_id), price_data(book, self._last_price.get(token_id), datetime.now(UTC)))
 
     def _snapshot(self, key: str, data: object) -> None:
-        self._dirty[key] = (self._sequences.get(key, 0), _encode(data))
+        self._latest[key] = self._dirty[key] = (self._sequences.get(key, 0), _encode(data))
 
     def _update(self, key: str, channel: str, token_id: UUID, data: object) -> tuple[str, bytes]:
         sequence = self._sequences[key] = self._sequences.get(key, 0) + 1

@@ -23,8 +23,9 @@ from litestar import WebSocket, websocket
 from litestar.exceptions import WebSocketDisconnect
 
 from application.handlers.auth import Authentication
-from application.ports import AccessClaims, LiveSnapshots, PubSub, SubscriptionOverflow, TokenRejected
-from application.trading.exchange import Exchange, OrderSnapshot
+from application.ports import AccessClaims, PubSub, SnapshotReader, SubscriptionOverflow, TokenRejected
+from application.queries import ReadYourWrites, TradingQueries
+from application.trading.exchange import Exchange
 from domain.shared.errors import DomainError
 from domain.token.errors import TokenNotFound
 from entrypoints.http.controllers.trading import order_response
@@ -45,11 +46,14 @@ class Connection:
         socket: WebSocket[Any, Any, Any],
         exchange: Exchange,
         pubsub: PubSub,
-        snapshots: LiveSnapshots,
+        snapshots: SnapshotReader,
         authentication: Authentication,
         limit: tuple[int, float] | None,
+        orders: TradingQueries,
+        consistency: ReadYourWrites,
     ) -> None:
         self.socket, self.exchange, self.pubsub, self.snapshots = socket, exchange, pubsub, snapshots
+        self.orders, self.consistency = orders, consistency
         self.authentication = authentication
         self.claims: AccessClaims | None = None
         self.outgoing: asyncio.Queue[str] = asyncio.Queue(OUTGOING)
@@ -174,16 +178,17 @@ class Connection:
                 break
             await asyncio.sleep(0.01)
         if channel == "user_orders":
-            data = self.open_orders(token_id)
+            data = await self.open_orders(token_id)
         self.send(snapshot_envelope(channel, token_id, sequence, data))
         return sequence
 
-    def open_orders(self, token_id: UUID) -> bytes:
+    async def open_orders(self, token_id: UUID) -> bytes:
+        """From the orders view, once it holds everything written so far (any process can answer this)."""
         assert self.claims is not None
-        book = self.exchange.book(token_id)
+        await self.consistency.reach_head("trading")
+        rows = await self.orders.orders(self.claims.user_id, "open", token_id, 500, None, None)
         decimals = self.exchange.tokens[token_id].decimals
-        orders = [order_response(OrderSnapshot.of(o, token_id, book), decimals) for o in book.open_orders_of(self.claims.user_id)]
-        return msgspec.json.encode({"orders": orders})
+        return msgspec.json.encode({"orders": [order_response(r, decimals) for r in rows]})
 
     async def pump(self) -> None:
         while True:
@@ -200,12 +205,16 @@ async def live_feed(
     socket: WebSocket[Any, Any, Any],
     exchange: Exchange,
     pubsub: PubSub,
-    live_snapshots: LiveSnapshots,
+    snapshot_source: SnapshotReader,
     authentication: Authentication,
     ws_rate_limit: Any,
+    trading_queries: TradingQueries,
+    read_your_writes: ReadYourWrites,
 ) -> None:
     await socket.accept()
-    connection = Connection(socket, exchange, pubsub, live_snapshots, authentication, ws_rate_limit)
+    connection = Connection(
+        socket, exchange, pubsub, snapshot_source, authentication, ws_rate_limit, trading_queries, read_your_writes
+    )
     pump = asyncio.create_task(connection.pump())
     slow = asyncio.create_task(connection.too_slow.wait())
 
