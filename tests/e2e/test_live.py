@@ -227,3 +227,36 @@ def test_prices_in_updates_match_the_rest_api(market: Market) -> None:
         token = market.client.get(f"{API}/tokens/ALICE").json()
         assert D(update["data"]["price"]) == D(token["price"]) == D("1.25")
         assert update["data"]["best_ask"] is None
+
+
+def test_candles_and_the_ticker_agree_with_the_trades(market: Market) -> None:
+    for price, quantity in (("1.5", "2"), ("1.7", "1"), ("1.4", "3"), ("1.6", "4")):
+        market.order("seller", "sell", price, quantity)
+        market.order("buyer", "buy", price, quantity)
+    token = market.client.get(f"{API}/tokens/ALICE").json()
+    assert (D(token["price"]), D(token["high_24h"]), D(token["low_24h"])) == (D("1.6"), D("1.7"), D("1.4"))
+    assert D(token["volume_24h"]) == D(10)
+    assert D(token["quote_volume_24h"]) == D("1.5") * 2 + D("1.7") + D("1.4") * 3 + D("1.6") * 4
+    assert D(token["market_cap"]) == D("1.6") * D(token["circulating_supply"])
+    assert token["holders_count"] == 2
+    candles = market.client.get(f"{API}/tokens/ALICE/price-history", params={"interval": "1d"}).json()
+    last = candles[-1]
+    assert (D(last["open"]), D(last["high"]), D(last["low"]), D(last["close"])) == (D("1.5"), D("1.7"), D("1.4"), D("1.6"))
+    assert (D(last["volume"]), last["trades"]) == (D(10), 4)
+    minutes = market.client.get(f"{API}/tokens/ALICE/price-history", params={"interval": "1m"}).json()
+    assert sum(D(c["volume"]) for c in minutes) == D(10)
+    assert all(c["trades"] == 0 and c["open"] == c["close"] for c in minutes if D(c["volume"]) == 0)
+    times = [c["t"] for c in minutes]
+    assert times == sorted(times) and len(set(times)) == len(times)
+    holders = market.client.get(f"{API}/tokens/ALICE/holders").json()["items"]
+    assert [(h["wallet_address"], D(h["quantity"])) for h in holders] == [
+        (market.seller_wallet.address, D(990)),
+        (market.buyer_wallet.address, D(10)),
+    ]
+    assert D(holders[1]["share"]) == D("0.01")
+    public = market.client.get(f"{API}/tokens/ALICE/transactions").json()["items"]
+    assert [D(t["price"]) for t in public] == [D("1.6"), D("1.4"), D("1.7"), D("1.5")]
+    ledger = market.client.get(f"{API}/transactions", headers=bearer(market.buyer_tokens)).json()["items"]
+    spent = sum(D(t["amount"]) for t in ledger if t["asset"] == "USD" and t["kind"] in ("trade", "fee"))
+    balance = {b["asset"]: b for b in market.client.get(f"{API}/users/me/balances", headers=bearer(market.buyer_tokens)).json()}
+    assert D(1000) + spent == D(balance["USD"]["total"])
