@@ -166,6 +166,7 @@ class Runtime:
     def __init__(self, c: Container) -> None:
         self.c = c
         self._projecting: asyncio.Task[None] | None = None
+        self._following: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         await open_stores(self.c)
@@ -174,6 +175,8 @@ class Runtime:
         await self.c.exchange().recover()
         if self.c.settings().engine:
             await self.c.feed().start()
+        else:
+            self._following = asyncio.create_task(self.c.exchange().follow(), name="follow-the-engine")
         tune_garbage_collector()
         self.c.pubsub()
         await runner.catch_up()
@@ -183,10 +186,11 @@ class Runtime:
         await self.c.exchange().close()
         if self.c.settings().engine:
             await self.c.feed().close()
-        if self._projecting is not None:
-            self._projecting.cancel()
-            with suppress(asyncio.CancelledError):
-                await self._projecting
+        for task in (self._projecting, self._following):
+            if task is not None:
+                task.cancel()
+                with suppress(asyncio.CancelledError):
+                    await task
         await self.c.pubsub().close()
         for redis_client in (self.c.expiring_keys(), self.c.live_snapshots()):
             if isinstance(redis_client, RedisExpiringKeys | RedisSnapshots):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal as D
@@ -211,6 +212,19 @@ def test_two_server_processes_on_redis_deliver_the_same_stream(tmp_path: Path, p
                 headers=bearer(market.buyer_tokens),
             )
             assert (refused.status_code, refused.json()["code"]) == (503, "engine_elsewhere")
+            # it follows the engine's log: a token listed after it started, and the book as it stands now
+            listed = market.client.post(
+                f"{API}/admin/tokens",
+                json={"symbol": "LATER", "name": "Later", "creator_wallet_address": market.seller_wallet.address, "total_supply": "5"},
+                headers=market.admin,
+            )
+            assert listed.status_code == 201, listed.text
+            for _ in range(50):
+                if client.get(f"{API}/tokens/LATER").status_code == 200:
+                    break
+                time.sleep(0.1)
+            assert client.get(f"{API}/tokens/LATER").json()["symbol"] == "LATER"
+            assert client.get(f"{API}/orderbook/ALICE").json()["bids"] == market.client.get(f"{API}/orderbook/ALICE").json()["bids"]
         market.client.close()
     finally:
         for server in (reader, engine):

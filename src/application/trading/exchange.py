@@ -97,6 +97,19 @@ class Exchange:
     async def close(self) -> None:
         await self._commit.close()
 
+    async def follow(self, poll_interval: float = 0.1) -> None:
+        """Keep a read-only exchange current by replaying what the engine elsewhere appends; until cancelled."""
+        assert not self._writer, "the engine writes its own state; only a read-only exchange follows the log"
+        while True:
+            try:
+                while batch := await self._store.read_log(self.position, REPLAY_BATCH):
+                    for recorded in batch:
+                        self._replay(recorded.event)
+                    self.position = batch[-1].position
+            except Exception:
+                log.exception("could not follow the log; trying again")
+            await asyncio.sleep(poll_interval)
+
     def listen(self, listener: Callable[[Sequence[DomainEvent]], None]) -> None:
         """Hear each command's events once they are durable, in commit order (live feeds publish them)."""
         self._listeners.append(listener)
@@ -152,6 +165,8 @@ class Exchange:
     async def settled(self) -> None:
         """Wait until everything decided up to this call is durable. A live read takes its snapshot first,
         then awaits this, so it never shows what a crash could still take back."""
+        if not self._writer:
+            return  # nothing is decided here; what this process shows came from the log
         self._check_running()
         await self._commit.settled()
 
