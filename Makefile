@@ -37,6 +37,7 @@ bench: $(STAMP)
 	PYTHONPATH=src $(BIN)/python -m bench.matching
 	PYTHONPATH=src $(BIN)/python -m bench.recovery --orders 100000
 	PYTHONPATH=src $(BIN)/python -m bench.http_load --backend both
+	PYTHONPATH=src $(BIN)/python -m bench.ws_load
 
 # Re-pin every dependency to what is installed now (after changing pyproject.toml).
 lock: $(STAMP)

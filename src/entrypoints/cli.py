@@ -42,6 +42,7 @@ def _serve(settings: Settings) -> int:
         timeout_graceful_shutdown=20,
         proxy_headers=False,
         access_log=settings.access_log,
+        ws_per_message_deflate=False,  # it would compress each update again for every client: the feed formats once
     )
     return 0
 

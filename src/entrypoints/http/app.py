@@ -46,7 +46,11 @@ def create_app(container: Container) -> Litestar:
             await runtime.stop()
 
     prometheus = PrometheusConfig(
-        app_name="peoplecoin", prefix="peoplecoin", group_path=True, exclude_unhandled_paths=True
+        app_name="peoplecoin",
+        prefix="peoplecoin",
+        group_path=True,
+        exclude_unhandled_paths=True,
+        exclude=["/api/v1/ws"],  # it would wrap every message sent to every subscriber, for no useful figure
     )
 
     def provide(name: str) -> Provide:
