@@ -106,7 +106,6 @@ class Ticker:
     quote_volume_24h: int  # micro-USD
     high_24h: int | None
     low_24h: int | None
-    trades_24h: int
 
 
 class MarketQueries:
@@ -133,7 +132,6 @@ class MarketQueries:
             quote_volume_24h=sum(c.quote_volume for c in window),
             high_24h=max((c.high for c in window), default=None),
             low_24h=min((c.low for c in window), default=None),
-            trades_24h=sum(c.trades for c in window),
         )
 
     async def candles(

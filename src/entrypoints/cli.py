@@ -8,6 +8,7 @@ import sys
 from collections.abc import Awaitable, Callable
 
 from application.commands import AddCategory, RenameCategory
+from application.projections.runner import UnknownProjection
 from domain.shared.errors import DomainError
 from entrypoints.config import ConfigError, Settings
 from entrypoints.container import Container, build, close_stores, open_stores
@@ -70,12 +71,12 @@ async def _status(c: Container, args: argparse.Namespace) -> int:
 
 async def _rebuild(c: Container, args: argparse.Namespace) -> int:
     runner = c.projections()
-    names = [args.name] if args.name else runner.names
-    if args.name and args.name not in runner.names:
-        print(f"peoplecoin: no view named {args.name!r}; known: {', '.join(runner.names)}", file=sys.stderr)
-        return 2
-    for name in names:
-        await runner.rebuild(name)
+    for name in [args.name] if args.name else runner.names:
+        try:
+            await runner.rebuild(name)
+        except UnknownProjection as unknown:
+            print(f"peoplecoin: {unknown}", file=sys.stderr)
+            return 2
         print(f"rebuilt {name} to position {await runner.projector(name).view.position()}")
     return 0
 

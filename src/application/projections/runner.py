@@ -72,7 +72,7 @@ class ProjectionRunner:
         try:
             return self._projectors[name]
         except KeyError:
-            raise UnknownProjection(f"no projection named {name!r}; known: {', '.join(self._projectors)}") from None
+            raise UnknownProjection(f"no view named {name!r}; known: {', '.join(self._projectors)}") from None
 
     def wake(self, head: int = 0) -> None:
         """New events were appended: catch up now rather than at the next poll."""

@@ -77,7 +77,6 @@ class Exchange:
         self.accounts = Accounts(ACCOUNTS_ID, self.ledger)
         self.books: dict[UUID, OrderBook] = {}
         self.tokens: dict[UUID, TokenListed] = {}
-        self._token_streams: dict[UUID, Token] = {}
         self.position = 0
 
     # ----- life -----
@@ -128,8 +127,6 @@ class Exchange:
             book = self.books[stream] = OrderBook(stream, self.ledger)
             book.apply_stored(event)
         elif isinstance(event, TokenListed):
-            token = self._token_streams[event.token_id] = Token(stream)
-            token.apply_stored(event)
             self.tokens[event.token_id] = event
 
     def _halt(self, error: BaseException) -> None:
@@ -262,7 +259,6 @@ class Exchange:
         book.open(symbol, parameters.decimals, parameters.tick_size, parameters.lot_size, parameters.min_size, now)
         events = token.collect_events() + book.collect_events()
         self.tokens[token_id] = listing
-        self._token_streams[token_id] = token
         self.books[token_id] = book
         self.accounts.issue(creator_id, str(token_id), total_supply, now, creator_address)
         events += self.accounts.collect_events()

@@ -44,7 +44,6 @@ class GroupCommit:
         self._task: asyncio.Task[None] | None = None
         self._in_flight = False
         self.batches = 0
-        self.commands = 0
 
     def submit(self, events: Sequence[DomainEvent]) -> asyncio.Future[int]:
         """Queue one command's events (synchronously, so submission order is decision order)."""
@@ -60,13 +59,8 @@ class GroupCommit:
         if self._pending or self._in_flight:
             await self.submit(())
 
-    async def drain(self) -> None:
-        """Wait until everything submitted so far is committed (or failed)."""
-        while self._pending or (self._task is not None and self._wakeup.is_set()):
-            await asyncio.sleep(0.001)
-
     async def close(self) -> None:
-        await self.drain()
+        await self.settled()
         if self._task is not None:
             self._task.cancel()
             try:
@@ -112,7 +106,6 @@ class GroupCommit:
                 raise
             return
         self.batches += 1
-        self.commands += len(batch)
         position = last - len(events)
         for command_events, future in batch:
             position += len(command_events)
