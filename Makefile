@@ -35,7 +35,7 @@ test: $(STAMP) $(SDK)
 bench: $(STAMP)
 	bash scripts/ensure-services
 	PYTHONPATH=src $(BIN)/python -m bench.matching
-	PYTHONPATH=src $(BIN)/python -m bench.recovery --orders 100000
+	PYTHONPATH=src $(BIN)/python -m bench.recovery
 	PYTHONPATH=src $(BIN)/python -m bench.http_load --backend both
 	PYTHONPATH=src $(BIN)/python -m bench.ws_load
 

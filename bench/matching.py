@@ -9,7 +9,7 @@ It builds the seeded flow of ``bench.flow`` once, then runs it through
 deques, nothing else) and (b) ``domain.orderbook.book.OrderBook`` with its
 ``Ledger`` (holds, fees, self-trade prevention, events recorded and
 collected after every command, as the application would hand them on),
-every user funded generously through ``Accounts.deposit`` beforehand.
+every user funded generously through a ``Deposit`` each beforehand.
 
 All in one process: one warm-up run of each on the first 20 000 commands,
 then ``--repeat`` throughput runs of each, interleaved, the best one kept
@@ -51,7 +51,7 @@ if _SRC not in sys.path:
 
 from bench.bare_matcher import BareMatcher  # noqa: E402
 from bench.flow import DECIMALS, LOT, MIN_SIZE, SCALE, TICK, Command, generate, shares  # noqa: E402
-from domain.account.ledger import Accounts, Ledger  # noqa: E402
+from domain.account.ledger import Deposit, Ledger  # noqa: E402
 from domain.orderbook.book import NewOrder, OrderBook  # noqa: E402
 from domain.shared.errors import DomainError  # noqa: E402
 from domain.shared.money import USD  # noqa: E402
@@ -121,13 +121,12 @@ def fresh_bare() -> BareMatcher:
 
 def fresh_book(users: int) -> OrderBook:
     ledger = Ledger()
-    accounts = Accounts(ledger=ledger)
     book = OrderBook(MARKET_ID, ledger)
     book.open("BENCH", DECIMALS, TICK, LOT, MIN_SIZE, T0)
     for u in range(users):
-        accounts.deposit(user_uuid(u), USD, FUND_USD, f"bench-usd-{u}", T0)
-        accounts.deposit(user_uuid(u), book.asset, FUND_TOKENS, f"bench-token-{u}", T0)
-    accounts.collect_events()
+        for asset, amount in ((USD, FUND_USD), (book.asset, FUND_TOKENS)):
+            reference = f"bench-{asset}-{u}"
+            Deposit.of(reference, ledger).record(user_uuid(u), asset, amount, reference, T0)
     book.collect_events()
     return book
 
@@ -256,7 +255,7 @@ def run_real(ops: Sequence[RealOp], users: int, latency: bool = False, kinds: Se
         _finish_latencies(result, lat, kinds)
         _check_conservation(book, users)
     result.trades, result.rejected, result.events, result.volume = trades, rejected, events, volume
-    result.resting = len(book.orders)
+    result.resting = len(book.open_orders)
     return result
 
 

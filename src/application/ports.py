@@ -10,14 +10,21 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 from uuid import UUID
 
 from domain.shared.aggregate import DomainEvent
 
+if TYPE_CHECKING:
+    from application.live.market import Snapshot
+
 
 class ConcurrencyConflict(Exception):
     """Another writer appended to one of the streams first; reload and retry."""
+
+
+class Fenced(Exception):
+    """An append carried a fence older than the store's: another engine has become the writer since."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,11 +36,22 @@ class Recorded:
 
 
 class EventStore(Protocol):
-    async def append(self, events: Sequence[DomainEvent]) -> int:
+    async def append(self, events: Sequence[DomainEvent], fence: int | None = None) -> int:
         """Store the events atomically, all or none, and return the log position of the last.
 
         Each event's (originator_id, originator_version) must be new: a second
         writer at the same version raises ConcurrencyConflict and stores nothing.
+        With ``fence`` (the engine's appends), the store first checks, inside the
+        same transaction, that no later writer has claimed it: Fenced otherwise.
+        """
+        ...
+
+    async def claim_writer(self) -> int:
+        """Make the caller the one engine writer: a new fence, higher than every earlier one.
+
+        Taken under the same lock as appends, so an append of an earlier writer
+        has either committed before it (and is in the log the new writer reads)
+        or fails with Fenced.
         """
         ...
 
@@ -50,6 +68,38 @@ class EventStore(Protocol):
         ...
 
     async def close(self) -> None: ...
+
+
+class WriterLease(Protocol):
+    """Mutual exclusion between engine processes on one store: at most one holds the lease."""
+
+    async def acquire(self) -> bool:
+        """Take the lease if nobody holds it; False at once if another process does."""
+        ...
+
+    async def lost(self) -> None:
+        """Return when the lease, once held, is lost (its connection or file is gone)."""
+        ...
+
+    async def release(self) -> None: ...
+
+
+@runtime_checkable
+class SnapshotStore(Protocol):
+    """Snapshots of the committed market, each at a log position; the newest is where recovery starts."""
+
+    async def save(self, snapshot: Snapshot) -> None: ...
+
+    async def latest(self) -> Snapshot | None:
+        """The newest usable snapshot; None when there is none, or it was written in another format."""
+        ...
+
+
+class ClosedOrders(Protocol):
+    async def status_of(self, user_id: UUID, order_id: UUID) -> str | None:
+        """The status of one of the user's orders as the trading view has it (once it holds every event
+        written so far); None when the user has no such order."""
+        ...
 
 
 class Clock(Protocol):
@@ -206,24 +256,6 @@ class Chain(Protocol):
         """True for the local ledger, whose deposits an admin records by hand."""
         ...
 
-    async def record_deposit(self, address: str, asset: str, amount: int) -> str:
-        """Record a deposit as the chain watcher would see it; returns its transaction digest."""
+    def deposit_digest(self, reference: str) -> str:
+        """The transaction digest a deposit recorded by hand stands for (local ledger only)."""
         ...
-
-
-@runtime_checkable
-class SnapshotReader(Protocol):
-    async def get(self, key: str) -> tuple[int, bytes] | None:
-        """A live channel's latest snapshot and its sequence, for a subscriber to start from."""
-        ...
-
-
-@runtime_checkable
-class LiveSnapshots(SnapshotReader, Protocol):
-    """The latest state of each live channel with its sequence, shared by every server process.
-
-    Writes may lag the published updates a little; a reader that finds the
-    snapshot older than the first update it holds reads it again.
-    """
-
-    async def put_many(self, snapshots: dict[str, tuple[int, bytes]]) -> None: ...

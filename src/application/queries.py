@@ -85,6 +85,12 @@ class TradingQueries:
             raise OrderNotFound("no such order of yours")
         return row
 
+    async def status_of(self, user_id: UUID, order_id: UUID) -> str | None:
+        """ClosedOrders: the order's status once the view holds everything written so far."""
+        await self._consistency.reach_head(self._view.name)
+        row = await self._view.order(order_id)
+        return row.status if row is not None and row.user_id == user_id else None
+
     async def orders(
         self, user_id: UUID, status: str, token_id: UUID | None, limit: int, before_seq: int | None, min_position: int | None
     ) -> list[OrderRow]:

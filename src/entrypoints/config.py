@@ -39,6 +39,7 @@ class Settings:
     challenge_seconds: int
     access_log: bool
     engine: bool
+    snapshot_every: int
 
     @property
     def mail_dir(self) -> Path:
@@ -85,6 +86,9 @@ class Settings:
         challenge_text = env.get("PEOPLECOIN_AUTH_CHALLENGE_SECONDS") or "300"
         if not challenge_text.isdigit() or not 1 <= int(challenge_text) <= 3600:
             raise ConfigError("PEOPLECOIN_AUTH_CHALLENGE_SECONDS is a number of seconds from 1 to 3600")
+        snapshot_text = env.get("PEOPLECOIN_SNAPSHOT_EVERY") or "50000"
+        if not snapshot_text.isdigit() or not 100 <= int(snapshot_text) <= 10_000_000:
+            raise ConfigError("PEOPLECOIN_SNAPSHOT_EVERY is a number of events from 100 to 10,000,000")
         network = env.get("PEOPLECOIN_SUI_NETWORK") or "mainnet"
         if network not in ("mainnet", "testnet", "devnet", "localnet"):
             raise ConfigError("PEOPLECOIN_SUI_NETWORK is one of mainnet, testnet, devnet, localnet")
@@ -106,6 +110,7 @@ class Settings:
             challenge_seconds=int(challenge_text),
             access_log=(env.get("PEOPLECOIN_ACCESS_LOG") or "off").lower() in ("1", "on", "true", "yes"),
             engine=(env.get("PEOPLECOIN_ENGINE") or "on").lower() not in ("0", "off", "false", "no"),
+            snapshot_every=int(snapshot_text),
         )
 
 

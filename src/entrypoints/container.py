@@ -1,8 +1,10 @@
 """The container: the only place that names adapters, chosen by configuration.
 
-PEOPLECOIN_DATABASE_URL set: event store and views in PostgreSQL; unset: SQLite
-files in the data dir. PEOPLECOIN_REDIS_URL set: pub/sub through Redis;
-unset: in-process.
+PEOPLECOIN_DATABASE_URL set: event store, snapshots, views and the writer lease
+in PostgreSQL; unset: SQLite files and a lock file in the data dir.
+PEOPLECOIN_REDIS_URL set: pub/sub between processes through Redis; unset:
+in-process. The live feed always fans out inside the process: every process
+builds it from the log (see application.live).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from dependency_injector import containers, providers
 from adapters.auth.jwt import JwtAccessTokens
 from adapters.chain.local import LocalLedgerChain
 from adapters.eventstore.postgres import PostgresEventStore
+from adapters.eventstore.snapshots import RecorderSnapshots
 from adapters.eventstore.sqlite import SqliteEventStore
 from adapters.keys.redis import RedisExpiringKeys
 from adapters.keys.sql import SqlExpiringKeys
@@ -26,7 +29,8 @@ from adapters.mail.files import FileMailer
 from adapters.mail.smtp import SmtpMailer
 from adapters.pubsub.memory import InProcessPubSub
 from adapters.pubsub.redis import RedisPubSub
-from adapters.pubsub.snapshots import InProcessSnapshots, RedisSnapshots
+from adapters.lease.file import FileLease
+from adapters.lease.postgres import PostgresAdvisoryLease
 from adapters.sui.signatures import SuiSignatureVerifier
 from adapters.system import SystemClock, SystemRandomness, random_id
 from adapters.views.categories import SqlCategoriesView
@@ -42,10 +46,12 @@ from application.projections.runner import ProjectionRunner
 from application.projections.market import MarketProjector
 from application.projections.trading import TokensProjector, TradingProjector
 from application.projections.users import UsersProjector
+from application.live.follower import MarketFollower
 from application.queries import CategoryQueries, MarketQueries, ReadYourWrites, TradingQueries, UserQueries
 from application.trading.exchange import Exchange
 from entrypoints.config import Settings
-from entrypoints.http.feed import FeedPublisher
+from entrypoints.engine import AppendNudges, EngineRole
+from entrypoints.live.feed import LiveFeed
 
 log = logging.getLogger(__name__)
 
@@ -66,10 +72,19 @@ class Container(containers.DeclarativeContainer):
         lambda s: RedisPubSub(s.redis_url, s.redis_prefix) if s.redis_url else InProcessPubSub(),
         settings,
     )
-    live_snapshots = providers.Singleton(
-        lambda s: RedisSnapshots(s.redis_url, s.redis_prefix) if s.redis_url else InProcessSnapshots(),
+    snapshot_store = providers.Singleton(RecorderSnapshots, event_store)
+    writer_lease = providers.Singleton(
+        lambda s: PostgresAdvisoryLease(s.database_url) if s.database_url else FileLease(s.data_dir / "engine.lock"),
         settings,
     )
+    feed_fanout = providers.Singleton(InProcessPubSub)
+    market_follower = providers.Singleton(
+        lambda store, snapshots, s: MarketFollower(store, snapshots, snapshot_every=s.snapshot_every),
+        event_store,
+        snapshot_store,
+        settings,
+    )
+    live_feed = providers.Singleton(LiveFeed, feed_fanout, market_follower)
 
     expiring_keys = providers.Singleton(
         lambda s, db: RedisExpiringKeys(s.redis_url, s.redis_prefix) if s.redis_url else SqlExpiringKeys(db),
@@ -132,14 +147,7 @@ class Container(containers.DeclarativeContainer):
     trading_queries = providers.Singleton(TradingQueries, trading_view, read_your_writes)
     market_queries = providers.Singleton(MarketQueries, market_view, read_your_writes, clock)
     chain = providers.Singleton(LocalLedgerChain)
-    exchange = providers.Singleton(
-        lambda store, clock, ids, s: Exchange(store, clock, ids, writer=s.engine), event_store, clock, ids, settings
-    )
-    feed = providers.Singleton(FeedPublisher, exchange, pubsub, live_snapshots)
-    # where a subscriber starts from: the engine process's own feed, or the shared store elsewhere
-    snapshot_source = providers.Singleton(
-        lambda s, feed, store: feed() if s.engine else store(), settings, feed.provider, live_snapshots.provider
-    )
+    exchange = providers.Singleton(Exchange, event_store, snapshot_store, clock, trading_queries)
     category_queries = providers.Singleton(CategoryQueries, categories_view, read_your_writes)
     add_category = providers.Singleton(AddCategoryHandler, event_store, clock, ids)
     rename_category = providers.Singleton(RenameCategoryHandler, event_store, clock)
@@ -161,40 +169,56 @@ async def open_stores(c: Container) -> None:
 
 
 class Runtime:
-    """The serving process's life: stores open, defaults seeded, projections running; closed in reverse."""
+    """The serving process's life: stores open, the committed market loaded and followed, the engine run
+    where this process holds the writer lease (or stood by until it can), projections running; closed in reverse."""
 
     def __init__(self, c: Container) -> None:
         self.c = c
-        self._projecting: asyncio.Task[None] | None = None
-        self._following: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._engine: EngineRole | None = None
+        self._nudges = AppendNudges(c.pubsub()) if c.settings().redis_url else None
 
     async def start(self) -> None:
-        await open_stores(self.c)
-        runner: ProjectionRunner = self.c.projections()
-        self.c.event_store().listen(runner.wake)
-        await self.c.exchange().recover()
-        if self.c.settings().engine:
-            await self.c.feed().start()
-        else:
-            self._following = asyncio.create_task(self.c.exchange().follow(), name="follow-the-engine")
+        c = self.c
+        await open_stores(c)
+        store = c.event_store()
+        runner: ProjectionRunner = c.projections()
+        follower: MarketFollower = c.market_follower()
+        follower.publish_to(c.live_feed().publish)
+        store.listen(runner.wake)
+        store.listen(follower.wake)
+        await follower.load()
+        self._tasks.append(asyncio.create_task(follower.run(), name="follow-the-log"))
+        if self._nudges is not None:
+            store.listen(self._nudges.appended)
+            self._tasks.append(asyncio.create_task(self._nudges.listen(follower.wake), name="hear-appends"))
+        if c.settings().engine:
+            engine = EngineRole(c.writer_lease(), store, c.exchange(), follower)
+            await engine.try_to_lead()  # before serving: a lone process answers orders from its first request
+            self._tasks.append(asyncio.create_task(engine.run(), name="engine-role"))
+            self._engine = engine
         tune_garbage_collector()
-        self.c.pubsub()
         await runner.catch_up()
-        self._projecting = asyncio.create_task(runner.run(), name="projections")
+        self._tasks.append(asyncio.create_task(runner.run(), name="projections"))
 
     async def stop(self) -> None:
+        for task in reversed(self._tasks):
+            task.cancel()
+            with suppress(asyncio.CancelledError):
+                await task
         await self.c.exchange().close()
-        if self.c.settings().engine:
-            await self.c.feed().close()
-        for task in (self._projecting, self._following):
-            if task is not None:
-                task.cancel()
-                with suppress(asyncio.CancelledError):
-                    await task
+        if self._engine is not None and self._engine.leading:
+            follower: MarketFollower = self.c.market_follower()
+            with suppress(Exception):  # a snapshot now makes the next start short; without one it is only longer
+                await follower.catch_up()
+                if follower.market.position > follower.snapshotted_at:
+                    await follower.snapshot()
+            await self.c.writer_lease().release()
         await self.c.pubsub().close()
-        for redis_client in (self.c.expiring_keys(), self.c.live_snapshots()):
-            if isinstance(redis_client, RedisExpiringKeys | RedisSnapshots):
-                await redis_client.close()
+        await self.c.feed_fanout().close()
+        redis_keys = self.c.expiring_keys()
+        if isinstance(redis_keys, RedisExpiringKeys):
+            await redis_keys.close()
         await close_stores(self.c)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,8 +14,10 @@ import pytest
 from adapters.eventstore.memory import InMemoryEventStore
 from adapters.eventstore.postgres import PostgresEventStore
 from adapters.eventstore.recorder import RecorderEventStore
+from adapters.eventstore.snapshots import RecorderSnapshots
 from adapters.eventstore.sqlite import SqliteEventStore
-from application.ports import ConcurrencyConflict
+from application.live.market import SNAPSHOT_FORMAT, CommittedMarket, Snapshot
+from application.ports import ConcurrencyConflict, Fenced
 from domain.creator.events import CategoryAdded, CategoryRenamed
 
 T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -182,3 +185,95 @@ async def test_events_survive_closing_and_reopening_the_store(
         assert await again.head() == 2
     finally:
         await again.close()
+
+
+# ----- the engine's fence: one writer, proved by the store -----
+
+
+async def test_each_claim_gives_a_higher_fence_on_every_handle(open_store: Callable[[], RecorderEventStore]) -> None:
+    one, two = open_store(), open_store()
+    first = await one.claim_writer()
+    second = await two.claim_writer()
+    third = await one.claim_writer()
+    assert first < second < third
+
+
+async def test_an_append_with_an_old_fence_stores_nothing_and_a_current_one_goes_in(
+    open_store: Callable[[], RecorderEventStore],
+) -> None:
+    old_writer, new_writer = open_store(), open_store()
+    old = await old_writer.claim_writer()
+    await old_writer.append([added(uuid4(), 1)], fence=old)
+    new = await new_writer.claim_writer()
+    head = await new_writer.head()
+
+    with pytest.raises(Fenced):
+        await old_writer.append([added(uuid4(), 1), added(uuid4(), 1, "Music")], fence=old)
+
+    assert await new_writer.head() == head
+    assert await new_writer.append([added(uuid4(), 1)], fence=new) == head + 1
+    assert await old_writer.append([added(uuid4(), 1, "Film")]) == head + 2, "unfenced appends (sign-in, catalogue) go on"
+
+
+async def test_appends_racing_a_claim_either_commit_before_it_or_are_refused(
+    open_store: Callable[[], RecorderEventStore],
+) -> None:
+    """A new writer's claim, taken while an old writer keeps appending: every append the old writer was told
+    succeeded is in the log the new writer reads after its claim; none lands after it."""
+    old_writer, new_writer = open_store(), open_store()
+    old = await old_writer.claim_writer()
+    acknowledged: list[int] = []
+
+    async def keep_writing() -> None:
+        while True:
+            try:
+                acknowledged.append(await old_writer.append([added(uuid4(), 1)], fence=old))
+            except Fenced:
+                return
+            await asyncio.sleep(0)
+
+    writing = asyncio.create_task(keep_writing())
+    await asyncio.sleep(0.05)
+    await new_writer.claim_writer()
+    head_after_claim = await new_writer.head()
+    await asyncio.wait_for(writing, 10)
+
+    assert acknowledged and max(acknowledged) <= head_after_claim
+    assert await new_writer.head() == head_after_claim
+
+
+# ----- snapshots of the committed market, beside the log -----
+
+
+async def test_the_newest_snapshot_is_the_one_read_back_and_only_a_few_are_kept(
+    open_store: Callable[[], RecorderEventStore],
+) -> None:
+    writer, reader = open_store(), open_store()
+    snapshots = RecorderSnapshots(writer, keep=2)
+    assert await snapshots.latest() is None
+    for position in (10, 30, 20):
+        await snapshots.save(market_at(position))
+
+    found = await RecorderSnapshots(reader).latest()
+
+    assert found == market_at(30)
+    assert writer.recorder.latest_snapshot()[0] == 30  # type: ignore[attr-defined]
+
+
+async def test_a_snapshot_in_another_format_or_that_does_not_decode_is_skipped(
+    open_store: Callable[[], RecorderEventStore],
+) -> None:
+    store = open_store()
+    snapshots = RecorderSnapshots(store)
+    await snapshots.save(dataclasses.replace(market_at(5), format=SNAPSHOT_FORMAT + 1))
+    assert await snapshots.latest() is None
+    store.recorder.save_snapshot(6, b'{"format": 1, "position": "six"}', 3)  # type: ignore[attr-defined]
+    assert await snapshots.latest() is None
+    await snapshots.save(market_at(7))
+    assert await snapshots.latest() == market_at(7)
+
+
+def market_at(position: int) -> Snapshot:
+    market = CommittedMarket(position=position)
+    market.state.ledger.credit(UUID(int=position), "USD", position)
+    return market.snapshot()

@@ -186,7 +186,9 @@ async def test_the_trading_views_agree_with_the_engine_and_rebuild_equal(db: Vie
     from itertools import count as counter
     from uuid import UUID
 
+    from adapters.eventstore.snapshots import RecorderSnapshots
     from adapters.views.trading import SqlTokensView, SqlTradingView
+    from application.live.market import CommittedMarket, OrderUpdate
     from application.projections.trading import TokensProjector, TradingProjector
     from application.trading.exchange import Exchange
     from domain.orderbook.book import NewOrder
@@ -202,11 +204,13 @@ async def test_the_trading_views_agree_with_the_engine_and_rebuild_equal(db: Vie
     def ids() -> UUID:
         return UUID(int=next(numbers))
 
+
     await db.migrate(["tokens", "trading"])
     trading, tokens = SqlTradingView(db), SqlTokensView(db)
     store = InMemoryEventStore()
     runner = ProjectionRunner(store, [TradingProjector(trading), TokensProjector(tokens)], batch_size=4)
-    exchange = Exchange(store, Clock(), ids)
+    exchange = Exchange(store, RecorderSnapshots(store), Clock())
+    await exchange.start(await store.claim_writer())
     alice, bob = UUID(int=1), UUID(int=2)
     listing = await exchange.list_token(
         symbol="ALICE", name="Alice", creator_id=alice, creator_address="0x" + "a" * 64,
@@ -224,7 +228,13 @@ async def test_the_trading_views_agree_with_the_engine_and_rebuild_equal(db: Vie
     await exchange.cancel(alice, placed[1].value.order.id)  # type: ignore[attr-defined]
     await runner.catch_up()
     live = [await trading.order(p.value.order.id) for p in placed]  # type: ignore[attr-defined]
-    engine = [exchange.books[token].find(p.value.order.id) for p in placed]  # type: ignore[attr-defined]
+    committed = CommittedMarket()  # each order's last change, as the engine's events left it
+    final = {
+        u.order.id: u.order
+        for u in committed.advance([(r.position, r.event) for r in await store.read_log(0, 1_000)], complete=True)
+        if isinstance(u, OrderUpdate)
+    }
+    engine = [final[p.value.order.id] for p in placed]  # type: ignore[attr-defined]
     assert [(r.status, r.filled, r.notional, r.fees) for r in live] == [  # type: ignore[union-attr]
         (o.status, o.filled, o.notional, o.fees) for o in engine  # type: ignore[union-attr]
     ]

@@ -9,7 +9,7 @@ from entrypoints.http.ws import OUTGOING, Connection
 
 def connection(limit: tuple[int, float] | None = None) -> Connection:
     nothing: Any = None
-    return Connection(nothing, nothing, nothing, nothing, nothing, limit, nothing, nothing)
+    return Connection(nothing, nothing, nothing, limit)
 
 
 async def test_a_full_queue_marks_the_client_too_slow_without_blocking_the_sender() -> None:

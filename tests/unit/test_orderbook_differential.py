@@ -16,7 +16,8 @@ from uuid import UUID
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.account.ledger import Accounts, Ledger
+from domain.account.ledger import Ledger
+from domain.orderbook.order import Order
 from domain.orderbook.book import NewOrder, OrderBook
 from domain.orderbook.events import TradeExecuted
 from domain.shared.errors import DomainError
@@ -177,15 +178,15 @@ class ReferenceBook:
 class SideBySide:
     def __init__(self) -> None:
         self.ledger = Ledger()
-        accounts = Accounts(ledger=self.ledger)
         for user in USERS:
-            accounts.deposit(user, USD, PLENTY, "plenty", T0)
-            accounts.deposit(user, TOKEN, PLENTY, "plenty", T0)
+            self.ledger.credit(user, USD, PLENTY)
+            self.ledger.credit(user, TOKEN, PLENTY)
         self.book = OrderBook(BOOK_ID, self.ledger)
         self.book.open("DIFF", 6, TICK, LOT, LOT, T0)
         self.book.collect_events()
         self.ref = ReferenceBook()
         self.placed: list[UUID] = []
+        self.orders: dict[UUID, Order] = {}
         self.clock = T0
         self.ids = 0x20_000
 
@@ -194,7 +195,7 @@ class SideBySide:
         return self.clock
 
     def levels(self, side: str) -> list[tuple[int, list[tuple[UUID, int]]]]:
-        return [(p, [(o.id, o.remaining) for o in self.book._levels[side][p]]) for p, _, _ in self.book.depth(side, 10_000)]
+        return [(p, [(o.id, o.remaining) for o in self.book._levels[side][p].values()]) for p, _, _ in self.book.depth(side, 10_000)]
 
     def step(self, command: tuple) -> None:
         kind, user = command[0], command[1]
@@ -230,7 +231,7 @@ class SideBySide:
                 ref = Ref(order_id, user, "buy", "market", 0, 0, budget, "IOC", stp, False)
             expected = self.ref.place(ref)
             try:
-                self.book.place(new, self.now())
+                self.orders[order_id] = self.book.place(new, self.now()).order
                 assert expected is not None, "the book accepted an order the reference refuses"
                 self.placed.append(order_id)
             except DomainError:
@@ -242,7 +243,7 @@ class SideBySide:
         for side in ("buy", "sell"):
             assert self.levels(side) == self.ref.levels(side)
         for order_id in self.placed:
-            order, ref = self.book.find(order_id), self.ref.orders[order_id]
+            order, ref = self.orders[order_id], self.ref.orders[order_id]
             assert (order.status, order.filled) == (ref.status, ref.filled), order_id
 
 

@@ -20,7 +20,8 @@ from uuid import UUID
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.account.ledger import FEE_ACCOUNT, Accounts, Ledger
+from domain.account.ledger import FEE_ACCOUNT, Deposit, Ledger
+from domain.orderbook.order import Order
 from domain.orderbook.book import NewOrder, OrderBook
 from domain.orderbook.events import OrderAccepted, OrderClosed, TradeExecuted
 from domain.shared.aggregate import DomainEvent
@@ -87,12 +88,12 @@ class Flow:
     log: list[DomainEvent] = field(default_factory=list)
     deposited: dict[str, int] = field(default_factory=dict)
     placed: list[UUID] = field(default_factory=list)
+    orders: dict[UUID, Order] = field(default_factory=dict)  # every accepted order as it stands, closed ones too
     statuses: dict[UUID, str] = field(default_factory=dict)
     clock: datetime = T0
     ids: int = 0x10_000
 
     def __post_init__(self) -> None:
-        self.accounts = Accounts(ledger=self.ledger)
         self.book = OrderBook(BOOK_ID, self.ledger)
         self.book.open("FLOW", 6, TICK, LOT, LOT, T0)
         self.log.extend(self.book.collect_events())
@@ -102,8 +103,9 @@ class Flow:
         return self.clock
 
     def deposit(self, user: UUID, asset: str, amount: int) -> None:
-        self.accounts.deposit(user, asset, amount, f"ref-{len(self.log)}", self.now())
-        self.log.extend(self.accounts.collect_events())
+        deposit = Deposit.of(f"ref-{len(self.log)}", self.ledger)
+        deposit.record(user, asset, amount, f"ref-{len(self.log)}", self.now())
+        self.log.extend(deposit.collect_events())
         self.deposited[asset] = self.deposited.get(asset, 0) + amount
 
     def snapshot(self) -> tuple[object, ...]:
@@ -111,7 +113,7 @@ class Flow:
             sorted(self.ledger.entries()),
             self.book.depth("buy", 1000),
             self.book.depth("sell", 1000),
-            sorted((o.id, o.status, o.remaining, o.hold) for o in self.book.orders.values()),
+            sorted((o.id, o.status, o.remaining, o.hold) for o in self.book.resting()),
             self.book.version,
         )
 
@@ -122,7 +124,7 @@ def run(flow: Flow, command: tuple) -> None:
         flow.deposit(user, command[2], command[3])
         return
     book = flow.book
-    resting_before = {o.id: o for o in book.orders.values()}
+    resting_before = {o.id: o for o in book.resting()}
     before = flow.snapshot()
     placed: NewOrder | None = None
     estimate = None
@@ -147,6 +149,7 @@ def run(flow: Flow, command: tuple) -> None:
                     pass
                 assert book.collect_events() == [] and flow.snapshot() == before, "an estimate changes nothing"
             placement = book.place(placed, flow.now())
+            flow.orders.setdefault(placement.order.id, placement.order)
             if placement.repeated:
                 assert book.collect_events() == []
                 assert flow.snapshot() == before
@@ -209,8 +212,8 @@ def check_command(flow: Flow, new: NewOrder | None, events: list[DomainEvent], r
     accepted = [e for e in events if isinstance(e, OrderAccepted)]
     assert [e.order_id for e in accepted] == [new.order_id]
     flow.placed.append(new.order_id)
-    order = flow.book.find(new.order_id)
-    assert order is not None
+    order = flow.orders[new.order_id]
+    assert (flow.book.find(new.order_id) is order) == order.is_open, "open orders are on the book, closed ones not"
     filled = sum(t.quantity for t in trades)
     assert order.filled == filled
     if new.type == "market" or order.time_in_force in ("IOC", "FOK"):
@@ -266,13 +269,13 @@ def check_state(flow: Flow) -> None:
     assert bid is None or ask is None or bid < ask, "crossed book"
     for side in ("buy", "sell"):
         resting: dict[int, list[int]] = {}
-        for order in book.orders.values():
+        for order in book.resting():
             if order.side == side:
                 resting.setdefault(order.price, []).append(order.remaining)
         expected_depth = [(p, sum(r), len(r)) for p, r in sorted(resting.items(), reverse=side == "buy")]
         assert book.depth(side, 10**6) == expected_depth, "depth totals are the resting orders' remaining"
     expected_held: dict[tuple[UUID, str], int] = {}
-    for order in book.orders.values():
+    for order in book.resting():
         assert order.type == "limit" and order.time_in_force == "GTC" and order.is_open
         assert order.remaining > 0 and order.remaining % LOT == 0
         if order.side == "buy":
@@ -288,10 +291,10 @@ def check_state(flow: Flow) -> None:
     for side in ("buy", "sell"):
         levels = book.depth(side, 1000)
         assert [p for p, _, _ in levels] == sorted((p for p, _, _ in levels), reverse=side == "buy")
-        assert sum(q for _, q, _ in levels) == sum(o.remaining for o in book.orders.values() if o.side == side)
+        assert sum(q for _, q, _ in levels) == sum(o.remaining for o in book.resting() if o.side == side)
     for order_id in flow.placed:
-        order = book.find(order_id)
-        assert order is not None
+        order = flow.orders[order_id]
+        assert (book.find(order_id) is order) == order.is_open
         last = flow.statuses.get(order_id)
         if last is not None:
             assert STATUS_RANK[order.status] >= STATUS_RANK[last], f"{last} -> {order.status}"
@@ -308,21 +311,17 @@ def check_state(flow: Flow) -> None:
 
 def check_replay(flow: Flow) -> None:
     ledger = Ledger()
-    accounts = Accounts(ledger=ledger)
     book = OrderBook(BOOK_ID, ledger)
     for event in flow.log:
-        (book if event.originator_id == BOOK_ID else accounts).apply_stored(event)
+        (book if event.originator_id == BOOK_ID else Deposit(event.originator_id, ledger)).apply_stored(event)
     assert sorted(ledger.entries()) == sorted(flow.ledger.entries())
     for side in ("buy", "sell"):
         assert book.depth(side, 1000) == flow.book.depth(side, 1000)
-        assert [[o.id for o in book._levels[side][p]] for p, _, _ in book.depth(side, 1000)] == [
-            [o.id for o in flow.book._levels[side][p]] for p, _, _ in flow.book.depth(side, 1000)
-        ]
-    assert {o.id: (o.status, o.remaining, o.hold, o.filled) for o in book.orders.values()} == {
-        o.id: (o.status, o.remaining, o.hold, o.filled) for o in flow.book.orders.values()
-    }
+    assert [(o.id, o.status, o.remaining, o.hold, o.filled) for o in book.resting()] == [
+        (o.id, o.status, o.remaining, o.hold, o.filled) for o in flow.book.resting()
+    ], "the same orders resting in the same priority"
     for order_id in flow.placed:
-        assert book.find(order_id).status == flow.book.find(order_id).status
+        assert (book.find(order_id) is None) == (flow.book.find(order_id) is None)
 
 
 @settings(max_examples=300, deadline=None, derandomize=True)

@@ -12,6 +12,12 @@ The rows go over as four plain arrays rather than the library's array of a
 composite type: psycopg dumps composites as escaped text, row by row, which
 cost about 150 µs an event; arrays of uuid, bigint, text and bytea go in
 binary.
+
+The engine's fence and snapshots live in two tables beside the events. The
+fence is raised under the events table's lock, and a fenced append reads it
+after taking that lock: an append of an engine that has lost its lease
+either committed before the new writer's claim (and is in the log the new
+writer reads) or is refused.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
-from adapters.eventstore.recorder import RecorderEventStore
+from adapters.eventstore.recorder import RecorderEventStore, check_fence
 
 
 class GaplessPostgresRecorder(PostgresApplicationRecorder):
@@ -44,6 +50,38 @@ class GaplessPostgresRecorder(PostgresApplicationRecorder):
             "SELECT * FROM unnest(%s::uuid[], %s::bigint[], %s::text[], %s::bytea[]) "
             "RETURNING notification_id"
         ).format(**names)
+        schema = Identifier(datastore.schema)
+        self._engine_tables = [
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {schema}.engine_fence "
+                "(id integer PRIMARY KEY CHECK (id = 1), epoch bigint NOT NULL)"
+            ).format(schema=schema),
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {schema}.engine_snapshots (position bigint PRIMARY KEY, state bytea NOT NULL)"
+            ).format(schema=schema),
+        ]
+        self._epoch_statement = SQL("SELECT epoch FROM {schema}.engine_fence WHERE id = 1").format(schema=schema)
+        self._claim_statement = SQL(
+            "INSERT INTO {schema}.engine_fence (id, epoch) VALUES (1, 1) "
+            "ON CONFLICT (id) DO UPDATE SET epoch = engine_fence.epoch + 1 RETURNING epoch"
+        ).format(schema=schema)
+        self._save_snapshot = SQL(
+            "INSERT INTO {schema}.engine_snapshots (position, state) VALUES (%s, %s) "
+            "ON CONFLICT (position) DO UPDATE SET state = excluded.state"
+        ).format(schema=schema)
+        self._prune_snapshots = SQL(
+            "DELETE FROM {schema}.engine_snapshots WHERE position NOT IN "
+            "(SELECT position FROM {schema}.engine_snapshots ORDER BY position DESC LIMIT %s)"
+        ).format(schema=schema)
+        self._latest_snapshot = SQL(
+            "SELECT position, state FROM {schema}.engine_snapshots ORDER BY position DESC LIMIT 1"
+        ).format(schema=schema)
+
+    def create_table(self) -> None:
+        super().create_table()
+        with self.datastore.transaction(commit=True) as curs:
+            for statement in self._engine_tables:
+                curs.execute(statement)
 
     def _insert_stored_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -54,6 +92,8 @@ class GaplessPostgresRecorder(PostgresApplicationRecorder):
         curs.execute(self._clash_statement, (ids, versions), prepare=True, binary=True)
         if curs.fetchone() is not None:
             raise IntegrityError("an event at one of these stream versions is already stored")
+        if kwargs.get("fence") is not None:
+            check_fence(self._epoch(curs), kwargs["fence"])
         self._notify_channel(curs)
         curs.execute(
             self._insert_statement,
@@ -61,6 +101,31 @@ class GaplessPostgresRecorder(PostgresApplicationRecorder):
             prepare=True,
             binary=True,
         )
+
+
+    def _epoch(self, curs: Cursor[DictRow]) -> int:
+        curs.execute(self._epoch_statement)
+        row = curs.fetchone()
+        return int(row["epoch"]) if row else 0
+
+    def claim_writer(self) -> int:
+        with self.datastore.transaction(commit=True) as curs:
+            self._lock_table(curs)
+            curs.execute(self._claim_statement)
+            row = curs.fetchone()
+            assert row is not None
+            return int(row["epoch"])
+
+    def save_snapshot(self, position: int, data: bytes, keep: int) -> None:
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(self._save_snapshot, (position, data))
+            curs.execute(self._prune_snapshots, (keep,))
+
+    def latest_snapshot(self) -> tuple[int, bytes] | None:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(self._latest_snapshot)
+            row = curs.fetchone()
+        return (int(row["position"]), bytes(row["state"])) if row else None
 
 
 def datastore_from_url(url: str, pool_size: int = 4) -> PostgresDatastore:

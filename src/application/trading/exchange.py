@@ -1,4 +1,4 @@
-"""The exchange: every order book and every balance, in memory, written by this process alone.
+"""The engine: decides trading commands on every book and balance in memory; the one writer of the market.
 
 Sequencing. Each market's commands run one at a time, start to finish,
 with no lock: a command decides synchronously on the event loop (no await
@@ -8,35 +8,39 @@ committed, in arrival order. Balances are shared by all markets (one USD
 account pays for orders everywhere) and this is what keeps them exact
 without locks.
 
-Durability. A command is answered only after the transaction holding its
-events commits. If a commit fails, the in-memory state is ahead of the
-log: the engine halts (every command is refused with ``exchange_halted``)
-and rebuilds from the log before it takes commands again.
+One writer. The engine runs only in the process holding the writer lease,
+and every append carries the fence it was given when it took the lease: an
+engine that lost its lease cannot store anything, even a batch already on
+its way (the store refuses it), and stops deciding.
 
-Recovery. At start (and after a halt) the whole log is replayed in order
-into fresh aggregates sharing one ledger.
+Durability. A command is answered only after the transaction holding its
+events commits. If a commit fails, the state in memory is ahead of the log:
+the engine stops taking commands (``engine_recovering``) and rebuilds from
+the newest snapshot and the log after it, then resumes. Readers never see
+this state: they read the committed market (application.live), built from
+the log alone.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from enum import StrEnum
 from uuid import UUID
 
 from application.errors import ServiceUnavailable
-from application.ports import Clock, EventStore, IdGenerator
+from application.ports import ClosedOrders, Clock, EventStore, Fenced, SnapshotStore
 from application.trading.group_commit import GroupCommit
-from domain.account.ledger import ACCOUNTS_ID, Accounts, Ledger
-from domain.orderbook.book import Fill, NewOrder, Order, OrderBook
-from domain.orderbook.errors import MarketNotFound, OrderNotFound
-from domain.orderbook.events import MarketOpened
+from application.trading.state import MarketState, OrderSnapshot
+from domain.account.events import Deposited
+from domain.account.ledger import Deposit
+from domain.orderbook.book import Fill, NewOrder, OrderBook
+from domain.orderbook.errors import OrderNotFound, OrderNotOpen
 from domain.shared.aggregate import DomainEvent
 from domain.shared.money import USD
 from domain.token.errors import SymbolTaken, TokenNotFound
-from domain.token.events import TokenListed
 from domain.token.token import MarketParameters, Token, listing_stream, normalise_symbol, token_id_for
 
 log = logging.getLogger(__name__)
@@ -44,14 +48,20 @@ log = logging.getLogger(__name__)
 REPLAY_BATCH = 5_000
 
 
-class ExchangeHalted(ServiceUnavailable):
-    code = "exchange_halted"
+class EngineRecovering(ServiceUnavailable):
+    code = "engine_recovering"
 
 
 class EngineElsewhere(ServiceUnavailable):
     """This process serves reads and the live feed; another one runs the matching engine."""
 
     code = "engine_elsewhere"
+
+
+class Mode(StrEnum):
+    ELSEWHERE = "elsewhere"  # not the writer (yet): another process holds the lease, or none was taken
+    RECOVERING = "recovering"  # rebuilding from the newest snapshot and the log
+    RUNNING = "running"
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,168 +72,193 @@ class Done:
     position: int
 
 
-class Exchange:
-    def __init__(self, store: EventStore, clock: Clock, ids: IdGenerator, writer: bool = True) -> None:
-        self._store, self._clock, self._ids = store, clock, ids
-        self._writer = writer
-        self._reset()
-        self._listeners: list[Callable[[Sequence[DomainEvent]], None]] = []
-        self._commit = GroupCommit(store, self._halt, self._committed)
-        self._halted: BaseException | None = None
-        self._recovering: asyncio.Task[None] | None = None
+@dataclass(frozen=True, slots=True)
+class PlacementSnapshot:
+    order: OrderSnapshot
+    fills: list[Fill]
+    repeated: bool
 
-    def _reset(self) -> None:
-        self.ledger = Ledger()
-        self.accounts = Accounts(ACCOUNTS_ID, self.ledger)
-        self.books: dict[UUID, OrderBook] = {}
-        self.tokens: dict[UUID, TokenListed] = {}
-        self.position = 0
+
+@dataclass(frozen=True, slots=True)
+class DepositSnapshot:
+    deposit: Deposited
+    repeated: bool  # the reference was recorded before: this is the first deposit, nothing credited again
+
+
+class Exchange:
+    def __init__(
+        self,
+        store: EventStore,
+        snapshots: SnapshotStore,
+        clock: Clock,
+        closed_orders: ClosedOrders | None = None,
+    ) -> None:
+        self._store, self._snapshots, self._clock = store, snapshots, clock
+        self._closed_orders = closed_orders
+        self.state = MarketState()
+        self.mode = Mode.ELSEWHERE
+        self._commit = GroupCommit(store, self._failed)
+        self._recovering: asyncio.Task[None] | None = None
+        self._deposits_in_flight: dict[str, asyncio.Future[Done]] = {}
+
+    @property
+    def position(self) -> int:
+        """The log position of the last event this engine stored, or recovered to."""
+        return self._commit.last
 
     # ----- life -----
 
-    async def recover(self) -> None:
-        """Rebuild books and balances from the whole log."""
-        self._reset()
-        position = 0
-        while batch := await self._store.read_log(position, REPLAY_BATCH):
-            for recorded in batch:
-                self._replay(recorded.event)
-            position = batch[-1].position
-        self.position = position
-        self._halted = None
-        log.info("exchange rebuilt from %d events: %d markets", position, len(self.books))
+    async def start(self, fence: int) -> None:
+        """Become the writer with ``fence`` (from EventStore.claim_writer, under the lease): rebuild, then run."""
+        self._commit.fence = fence
+        self.mode = Mode.RECOVERING
+        await self._rebuild()
+        self.mode = Mode.RUNNING
+        log.info("engine running at position %d with fence %d: %d markets", self.position, fence, len(self.state.books))
+
+    def stand_down(self, reason: str) -> None:
+        """Stop deciding at once (the lease is gone); what is in flight fails at the store's fence."""
+        if self.mode is not Mode.ELSEWHERE:
+            log.critical("engine stands down: %s", reason)
+        self.mode = Mode.ELSEWHERE
+        if self._recovering is not None:
+            self._recovering.cancel()
 
     async def close(self) -> None:
+        if self._recovering is not None:
+            self._recovering.cancel()
         await self._commit.close()
 
-    async def follow(self, poll_interval: float = 0.1) -> None:
-        """Keep a read-only exchange current by replaying what the engine elsewhere appends; until cancelled."""
-        assert not self._writer, "the engine writes its own state; only a read-only exchange follows the log"
+    async def _rebuild(self) -> None:
+        """The newest snapshot, then the log after it; the new state replaces the old in one step."""
+        kept = await self._snapshots.latest()
+        state, position = (MarketState.from_snapshot(kept.market), kept.position) if kept else (MarketState(), 0)
+        replayed = 0
+        while batch := await self._store.read_log(position, REPLAY_BATCH):
+            state.apply_all(recorded.event for recorded in batch)
+            position = batch[-1].position
+            replayed += len(batch)
+        self.state = state
+        self._commit.last = position
+        log.info(
+            "engine rebuilt: snapshot at %d, %d events after it, head %d", kept.position if kept else 0, replayed, position
+        )
+
+    def _failed(self, error: BaseException) -> None:
+        if isinstance(error, Fenced):
+            self.stand_down("another engine took the writer's lease; this one may not write again")
+            return
+        if self.mode is not Mode.RUNNING:
+            return
+        self.mode = Mode.RECOVERING
+        self._recovering = asyncio.get_running_loop().create_task(self._recover(), name="engine-recovery")
+
+    async def _recover(self) -> None:
+        delay = 0.2
         while True:
             try:
-                while batch := await self._store.read_log(self.position, REPLAY_BATCH):
-                    for recorded in batch:
-                        self._replay(recorded.event)
-                    self.position = batch[-1].position
+                await self._rebuild()
+            except asyncio.CancelledError:
+                raise
             except Exception:
-                log.exception("could not follow the log; trying again")
-            await asyncio.sleep(poll_interval)
-
-    def listen(self, listener: Callable[[Sequence[DomainEvent]], None]) -> None:
-        """Hear each command's events once they are durable, in commit order (live feeds publish them)."""
-        self._listeners.append(listener)
-
-    def _committed(self, events: Sequence[DomainEvent]) -> None:
-        for listener in self._listeners:
-            listener(events)
-
-    def _replay(self, event: DomainEvent) -> None:
-        stream = event.originator_id
-        if stream == ACCOUNTS_ID:
-            self.accounts.apply_stored(event)
-        elif (book := self.books.get(stream)) is not None:
-            book.apply_stored(event)
-        elif isinstance(event, MarketOpened):
-            book = self.books[stream] = OrderBook(stream, self.ledger)
-            book.apply_stored(event)
-        elif isinstance(event, TokenListed):
-            self.tokens[event.token_id] = event
-
-    def _halt(self, error: BaseException) -> None:
-        self._halted = error
-        if self._recovering is None or self._recovering.done():
-            self._recovering = asyncio.get_running_loop().create_task(self._recover_after_halt())
-
-    async def _recover_after_halt(self) -> None:
-        delay = 0.5
-        while True:
-            try:
-                await self.recover()
-                log.warning("exchange recovered after a failed commit")
-                return
-            except Exception:
-                log.exception("exchange recovery failed; retrying in %.1fs", delay)
+                log.exception("engine recovery failed; retrying in %.1fs", delay)
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, 30)
+                delay = min(delay * 2, 10)
+                continue
+            if self.mode is Mode.RECOVERING:
+                self.mode = Mode.RUNNING
+                log.warning("engine recovered after a failed commit, at position %d", self.position)
+            return
 
     def _check_running(self) -> None:
-        if not self._writer:
-            raise EngineElsewhere("this server process does not run the matching engine; send commands to the one that does")
-        if self._halted is not None:
-            raise ExchangeHalted("trading is paused while the engine recovers from a storage failure; retry shortly")
+        if self.mode is Mode.RUNNING:
+            return
+        if self.mode is Mode.RECOVERING:
+            raise EngineRecovering("the engine is recovering from a storage failure; retry shortly")
+        raise EngineElsewhere("this server process does not run the matching engine; send commands to the one that does")
 
     async def _commit_events(self, events: Sequence[DomainEvent], value: object) -> Done:
         """Answer once the events are durable; a command with none (a repeat) still waits for what came
         before it, so it never acknowledges something not yet stored."""
-        position = await self._commit.submit(events)
-        self.position = max(self.position, position)
-        return Done(value, position)
+        return Done(value, await self._commit.submit(events))
 
-    async def settled(self) -> None:
-        """Wait until everything decided up to this call is durable. A live read takes its snapshot first,
-        then awaits this, so it never shows what a crash could still take back."""
-        if not self._writer:
-            return  # nothing is decided here; what this process shows came from the log
-        self._check_running()
-        await self._commit.settled()
-
-    # ----- queries (the live state) -----
-
-    def token(self, ref: str) -> TokenListed:
-        """A listed token by id or symbol."""
-        try:
-            found = self.tokens.get(UUID(ref))
-        except ValueError:
-            found = self.tokens.get(token_id_for(ref.strip().upper()))
-        if found is None:
-            raise TokenNotFound(f"no token {ref!r}")
-        return found
-
-    def book(self, token_id: UUID) -> OrderBook:
-        book = self.books.get(token_id)
-        if book is None:
-            raise MarketNotFound("no market for that token")
-        return book
-
-    def asset_name(self, asset: str) -> str:
-        """``USD`` or the token's symbol, for people; the ledger keys tokens by id."""
-        return asset if asset == USD else self.tokens[UUID(asset)].symbol
+    async def settled(self) -> int:
+        """Wait until everything decided up to this call is durable; the log position it reached."""
+        return await self._commit.settled()
 
     # ----- commands -----
 
-    async def place(self, token_id: UUID, new: NewOrder) -> Done:
+    def _book(self, token_id: UUID) -> OrderBook:
         self._check_running()
-        book = self.book(token_id)
+        return self.state.book(token_id)
+
+    async def place(self, token_id: UUID, new: NewOrder) -> Done:
+        book = self._book(token_id)
         placement = book.place(new, self._clock.now())
-        snapshot = OrderSnapshot.of(placement.order, token_id, book)
-        events = book.collect_events()
-        return await self._commit_events(events, PlacementSnapshot(snapshot, list(placement.fills), placement.repeated))
+        snapshot = PlacementSnapshot(OrderSnapshot.of(placement.order), list(placement.fills), placement.repeated)
+        return await self._commit_events(book.collect_events(), snapshot)
 
     async def cancel(self, user_id: UUID, order_id: UUID) -> Done:
         self._check_running()
-        for token_id, book in self.books.items():
-            if book.find(order_id) is not None:
-                order = book.cancel(order_id, user_id, self._clock.now())
-                return await self._commit_events(book.collect_events(), OrderSnapshot.of(order, token_id, book))
+        order = self.state.open_orders.get(order_id)
+        if order is None or order.user_id != user_id:
+            await self._refuse_closed(user_id, order_id)
+        assert order is not None
+        book = self._book(order.market)
+        cancelled = book.cancel(order_id, user_id, self._clock.now())
+        return await self._commit_events(book.collect_events(), OrderSnapshot.of(cancelled))
+
+    async def _refuse_closed(self, user_id: UUID, order_id: UUID) -> None:
+        """Closed orders are not kept in memory: the trading view tells a closed order from none at all."""
+        status = await self._closed_orders.status_of(user_id, order_id) if self._closed_orders else None
+        if status is not None:
+            raise OrderNotOpen(f"the order is {status} already")
         raise OrderNotFound("no such order of yours")
 
     async def cancel_all(self, user_id: UUID, token_id: UUID | None) -> Done:
         self._check_running()
         now = self._clock.now()
-        books = [(token_id, self.book(token_id))] if token_id else list(self.books.items())
+        books = [self.state.book(token_id)] if token_id else list(self.state.books.values())
         cancelled: list[OrderSnapshot] = []
         events: list[DomainEvent] = []
-        for market, book in books:
-            cancelled += [OrderSnapshot.of(o, market, book) for o in book.cancel_all(user_id, now)]
+        for book in books:
+            cancelled += [OrderSnapshot.of(o) for o in book.cancel_all(user_id, now)]
             events += book.collect_events()
         return await self._commit_events(events, cancelled)
 
-    async def deposit(self, owner: UUID, asset: str, amount: int, reference: str, address: str = "") -> Done:
+    async def deposit(
+        self, owner: UUID, asset: str, amount: int, reference: str, address: str = "", digest: str = ""
+    ) -> Done:
+        """Credit a deposit once per reference: a repeat (even while the first is still being stored) answers
+        with the first deposit and credits nothing."""
         self._check_running()
-        if asset != USD and UUID(asset) not in self.tokens:
+        if asset != USD and self.state.tokens.get(_uuid_or_none(asset)) is None:  # type: ignore[arg-type]
             raise TokenNotFound("no such token")
-        self.accounts.deposit(owner, asset, amount, reference, self._clock.now(), address)
-        return await self._commit_events(self.accounts.collect_events(), None)
+        stream = Deposit.of(reference).id
+        in_flight = self._deposits_in_flight.get(reference)
+        if in_flight is not None:
+            first = await asyncio.shield(in_flight)
+            return Done(DepositSnapshot(first.value.deposit, True), first.position)  # type: ignore[attr-defined]
+        future: asyncio.Future[Done] = asyncio.get_running_loop().create_future()
+        self._deposits_in_flight[reference] = future
+        try:
+            stored = await self._store.read_stream(stream)
+            if stored:
+                assert isinstance(stored[0], Deposited)
+                done = Done(DepositSnapshot(stored[0], True), await self.settled())
+            else:
+                self._check_running()  # the read above awaited: the engine may have stopped meanwhile
+                deposit = Deposit(stream, self.state.ledger)
+                first = deposit.record(owner, asset, amount, reference, self._clock.now(), address, digest)
+                done = await self._commit_events(deposit.collect_events(), DepositSnapshot(first, False))
+            future.set_result(done)
+            return done
+        except BaseException as error:
+            future.set_exception(error)
+            future.exception()  # retrieved: a repeat waiting on it sees the same error
+            raise
+        finally:
+            del self._deposits_in_flight[reference]
 
     async def list_token(
         self,
@@ -240,7 +275,7 @@ class Exchange:
         self._check_running()
         symbol = normalise_symbol(symbol)
         token_id = token_id_for(symbol)
-        if token_id in self.tokens:
+        if token_id in self.state.tokens:
             raise SymbolTaken(f"{symbol} is listed already")
         now = self._clock.now()
         token = Token(listing_stream(token_id))
@@ -255,65 +290,17 @@ class Exchange:
             parameters=parameters,
             at=now,
         )
-        book = OrderBook(token_id, self.ledger)
+        book = self.state.open_book(token_id)
         book.open(symbol, parameters.decimals, parameters.tick_size, parameters.lot_size, parameters.min_size, now)
         events = token.collect_events() + book.collect_events()
-        self.tokens[token_id] = listing
-        self.books[token_id] = book
-        self.accounts.issue(creator_id, str(token_id), total_supply, now, creator_address)
-        events += self.accounts.collect_events()
+        self.state.tokens[token_id] = listing
+        self.state.accounts.issue(creator_id, str(token_id), total_supply, now, creator_address)
+        events += self.state.accounts.collect_events()
         return await self._commit_events(events, listing)
 
 
-@dataclass(frozen=True, slots=True)
-class OrderSnapshot:
-    """An order as it stood when the command was decided (the live Order keeps changing)."""
-
-    id: UUID
-    client_order_id: str | None
-    token_id: UUID
-    user_id: UUID
-    side: str
-    type: str
-    time_in_force: str
-    price: int
-    quantity: int
-    quote_amount: int
-    filled: int
-    remaining: int
-    notional: int
-    fees: int
-    status: str
-    created_at: datetime
-    updated_at: datetime
-    scale: int
-
-    @classmethod
-    def of(cls, order: Order, token_id: UUID, book: OrderBook) -> OrderSnapshot:
-        return cls(
-            order.id,
-            order.client_order_id,
-            token_id,
-            order.user_id,
-            order.side,
-            order.type,
-            order.time_in_force,
-            order.price,
-            order.quantity,
-            order.quote_amount,
-            order.filled,
-            order.remaining,
-            order.notional,
-            order.fees,
-            order.status,
-            order.created_at,
-            order.updated_at,
-            book.scale,
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class PlacementSnapshot:
-    order: OrderSnapshot
-    fills: list[Fill]
-    repeated: bool
+def _uuid_or_none(text: str) -> UUID | None:
+    try:
+        return UUID(text)
+    except ValueError:
+        return None

@@ -32,17 +32,17 @@ class GroupCommit:
         self,
         store: EventStore,
         on_failure: Callable[[BaseException], None],
-        on_committed: Callable[[Sequence[DomainEvent]], None] | None = None,
         max_events: int = MAX_BATCH_EVENTS,
     ) -> None:
         self._store = store
         self._on_failure = on_failure
-        self._on_committed = on_committed
         self._max_events = max_events
         self._pending: list[tuple[Sequence[DomainEvent], asyncio.Future[int]]] = []
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._in_flight = False
+        self.fence: int | None = None  # the engine's writer fence, checked by every append
+        self.last = 0  # the log position of the last event this engine stored (or recovered to)
         self.batches = 0
 
     def submit(self, events: Sequence[DomainEvent]) -> asyncio.Future[int]:
@@ -50,17 +50,21 @@ class GroupCommit:
         future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         self._pending.append((events, future))
         self._wakeup.set()
-        if self._task is None:
+        if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run(), name="group-commit")
         return future
 
-    async def settled(self) -> None:
-        """Return once everything decided so far is durable (at once when nothing is waiting)."""
+    async def settled(self) -> int:
+        """Return once everything decided so far is durable (at once when nothing is waiting): the position."""
         if self._pending or self._in_flight:
-            await self.submit(())
+            return await self.submit(())
+        return self.last
 
     async def close(self) -> None:
-        await self.settled()
+        try:
+            await self.settled()
+        except Exception:  # a failed last batch: its commands were answered already
+            pass
         if self._task is not None:
             self._task.cancel()
             try:
@@ -93,24 +97,25 @@ class GroupCommit:
     async def _commit(self, batch: list[tuple[Sequence[DomainEvent], asyncio.Future[int]]]) -> None:
         events = [event for command_events, _ in batch for event in command_events]
         try:
-            last = await self._store.append(events)
+            last = await self._store.append(events, fence=self.fence) if events else self.last
         except BaseException as error:  # the in-memory state is ahead of the log now: nothing later may commit
             failed = batch + self._pending
             self._pending = []
             for _, future in failed:
                 if not future.done():
-                    future.set_exception(CommitFailed(str(error)))
+                    future.set_exception(CommitFailed(str(error) or type(error).__name__))
             log.error("group commit failed; halting the engine", exc_info=error)
-            self._on_failure(error)
+            try:
+                self._on_failure(error)
+            except Exception:
+                log.exception("the engine's failure handler failed")
             if isinstance(error, asyncio.CancelledError):
                 raise
             return
         self.batches += 1
+        self.last = last
         position = last - len(events)
         for command_events, future in batch:
             position += len(command_events)
             if not future.done():
                 future.set_result(position)
-            if command_events and self._on_committed is not None:
-                self._on_committed(command_events)
-

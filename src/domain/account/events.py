@@ -11,8 +11,9 @@ class Deposited(DomainEvent):
     owner: UUID
     asset: str  # "USD" or a token id
     amount: int
-    reference: str  # the chain transaction, or what stands for it
+    reference: str  # what makes it unique: the chain's digest and event number, or an admin's reference
     address: str = ""  # the owner's wallet, when the deposit named one
+    digest: str = ""  # the chain transaction that brought the money in
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import hashlib
 from bisect import bisect_left, insort
-from collections import OrderedDict, deque
+from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
 from uuid import UUID
@@ -25,79 +26,37 @@ from domain.orderbook.errors import (
     InvalidPriceTick,
     InvalidQuantityLot,
     OrderNotFound,
-    OrderNotOpen,
     PostOnlyWouldTake,
 )
 from domain.orderbook.events import MarketOpened, OrderAccepted, OrderClosed, TradeExecuted
+from domain.orderbook.order import (
+    BUY,
+    CANCEL_BOTH,
+    CANCEL_MAKER,
+    CANCEL_TAKER,
+    CANCELLED,
+    EXPIRED,
+    FILLED,
+    FOK,
+    GTC,
+    IOC,
+    LIMIT,
+    MARKET,
+    PARTIALLY_FILLED,
+    SELL,
+    Fill,
+    NewOrder,
+    OpenOrders,
+    Order,
+    OrderState,
+)
 from domain.shared.aggregate import Aggregate, DomainEvent
 from domain.shared.money import BPS, MAKER_FEE_BPS, MAX_PRICE, MAX_QUANTITY, MAX_QUOTE, TAKER_FEE_BPS, USD
+from domain.shared.text import check_text
 
-BUY, SELL = "buy", "sell"
-LIMIT, MARKET = "limit", "market"
-GTC, IOC, FOK = "GTC", "IOC", "FOK"
-CANCEL_MAKER, CANCEL_TAKER, CANCEL_BOTH = "cancel_maker", "cancel_taker", "cancel_both"
-OPEN, PARTIALLY_FILLED, FILLED, CANCELLED, EXPIRED = "open", "partially_filled", "filled", "cancelled", "expired"
-KEEP_CLOSED = 100_000  # closed orders remembered (order_not_open, client_order_id repeats); oldest forgotten first
+CLIENT_ORDER_ID_MAX = 64
 
-
-@dataclass(frozen=True, slots=True)
-class NewOrder:
-    order_id: UUID
-    user_id: UUID
-    side: str
-    type: str
-    price: int = 0
-    quantity: int = 0
-    quote_amount: int = 0
-    time_in_force: str | None = None
-    post_only: bool = False
-    self_trade_prevention: str = CANCEL_MAKER
-    client_order_id: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Fill:
-    trade_id: UUID
-    price: int
-    quantity: int
-    fee: int
-    liquidity: str  # "maker" | "taker"
-
-
-class Order:
-    """An order's state. Mutated only by OrderBook._apply."""
-
-    __slots__ = (
-        "id", "user_id", "client_order_id", "side", "type", "time_in_force", "price", "quantity", "quote_amount",
-        "post_only", "self_trade_prevention", "remaining", "hold", "filled", "notional", "fees", "status",
-        "created_at", "updated_at", "fills",
-    )
-
-    def __init__(self, e: OrderAccepted) -> None:
-        self.id = e.order_id
-        self.user_id = e.user_id
-        self.client_order_id = e.client_order_id
-        self.side = e.side
-        self.type = e.type
-        self.time_in_force = e.time_in_force
-        self.price = e.price
-        self.quantity = e.quantity
-        self.quote_amount = e.quote_amount
-        self.post_only = e.post_only
-        self.self_trade_prevention = e.self_trade_prevention
-        self.remaining = e.quantity
-        self.hold = e.hold
-        self.filled = 0
-        self.notional = 0
-        self.fees = 0
-        self.status = OPEN
-        self.created_at = e.at
-        self.updated_at = e.at
-        self.fills: list[Fill] = []
-
-    @property
-    def is_open(self) -> bool:
-        return self.status in (OPEN, PARTIALLY_FILLED)
+Level = OrderedDict[UUID, Order]  # one price's resting orders, oldest first; O(1) removal from anywhere
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +71,18 @@ class Estimate:
     complete: bool  # it would fill all it asks for (a FOK would succeed)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BookState:
+    """What a snapshot keeps of a book: its market, counters, and its open orders in priority order
+    (bids best first, then asks best first; oldest first within a price)."""
+
+    id: UUID
+    version: int
+    market: MarketOpened
+    trades: int
+    orders: list[OrderState]
+
+
 @dataclass(frozen=True, slots=True)
 class Placement:
     """What a placement did: the order as it stands after matching, and its fills; ``repeated`` for a client_order_id seen before."""
@@ -122,20 +93,18 @@ class Placement:
 
 
 class OrderBook(Aggregate):
-    def __init__(self, id: UUID, ledger: Ledger | None = None) -> None:
+    def __init__(self, id: UUID, ledger: Ledger | None = None, open_orders: OpenOrders | None = None) -> None:
         super().__init__(id)
         self.ledger = ledger if ledger is not None else Ledger()
+        self.open_orders = open_orders if open_orders is not None else OpenOrders()  # shared by all books
         self.asset = str(id)
         self.market: MarketOpened | None = None
         self.scale = 1
         self.maker_bps = MAKER_FEE_BPS
         self.taker_bps = TAKER_FEE_BPS
-        self._levels: dict[str, dict[int, deque[Order]]] = {BUY: {}, SELL: {}}
+        self._levels: dict[str, dict[int, Level]] = {BUY: {}, SELL: {}}
         self._totals: dict[str, dict[int, int]] = {BUY: {}, SELL: {}}  # resting quantity per level
         self._prices: dict[str, list[int]] = {BUY: [], SELL: []}  # ascending; best bid last, best ask first
-        self.orders: dict[UUID, Order] = {}  # open orders, and a taker while its command runs
-        self._closed: OrderedDict[UUID, Order] = OrderedDict()
-        self._by_client_id: dict[tuple[UUID, str], Order] = {}
         self._trades = 0
         self._trade_namespace = hashlib.sha1(id.bytes)
 
@@ -168,10 +137,19 @@ class OrderBook(Aggregate):
         return (self._totals[side][price], len(book)) if book else (0, 0)
 
     def find(self, order_id: UUID) -> Order | None:
-        return self.orders.get(order_id) or self._closed.get(order_id)
+        """An open order of this book."""
+        order = self.open_orders.get(order_id)
+        return order if order is not None and order.market == self.id else None
 
     def open_orders_of(self, user_id: UUID) -> list[Order]:
-        return [o for o in self.orders.values() if o.user_id == user_id]
+        return self.open_orders.of_user(user_id, self.id)
+
+    def resting(self) -> Iterator[Order]:
+        """Every order on the book in priority order: bids best first, then asks best first."""
+        for side in (BUY, SELL):
+            prices = self._prices[side]
+            for price in reversed(prices) if side == BUY else prices:
+                yield from self._levels[side][price].values()
 
     def estimate(self, new: NewOrder) -> Estimate:
         """Walk the book for a hypothetical order without changing anything, self-trade prevention as the order says.
@@ -227,10 +205,10 @@ class OrderBook(Aggregate):
     def place(self, new: NewOrder, at: datetime) -> Placement:
         assert self.market is not None, "orders go to opened markets only"
         if new.client_order_id is not None:
-            seen = self._by_client_id.get((new.user_id, new.client_order_id))
+            seen = self.open_orders.by_client_id(new.user_id, new.client_order_id)
             if seen is not None:
                 return Placement(seen, list(seen.fills), repeated=True)
-        if new.order_id in self.orders or new.order_id in self._closed:
+        if new.order_id in self.open_orders:
             raise InvalidOrder("that order id is in use")
         tif = self._check(new)
         hold = self._hold_for(new)
@@ -256,28 +234,28 @@ class OrderBook(Aggregate):
                 hold=hold,
             )
         )
-        taker = self.orders[new.order_id]
+        taker = self.open_orders[new.order_id]
         fills: list[Fill] = []
         if tif == FOK and not self._fok_fillable(taker):
             self._close(taker, EXPIRED, "fok_unfillable", at)
             return Placement(taker, fills)
         reason = self._match(taker, fills, at)
-        if taker.id in self.orders and (reason == "self_trade_prevention" or tif != GTC):
+        if taker.id in self.open_orders and (reason == "self_trade_prevention" or tif != GTC):
             self._close(taker, *self._final_status(taker, reason), at)
         return Placement(taker, fills)
 
     def cancel(self, order_id: UUID, user_id: UUID, at: datetime) -> Order:
-        order = self.orders.get(order_id)
+        """Cancel an open order of the user's. A closed order is no longer in memory: it is OrderNotFound
+        here, and the application, which can ask the trading view, tells order_not_open from not found."""
+        order = self.find(order_id)
         if order is None or order.user_id != user_id:
-            closed = self._closed.get(order_id)
-            if closed is not None and closed.user_id == user_id:
-                raise OrderNotOpen(f"the order is {closed.status} already")
-            raise OrderNotFound("no such order of yours")
+            raise OrderNotFound("no such open order of yours")
         self._close(order, CANCELLED, "user", at)
         return order
 
     def cancel_all(self, user_id: UUID, at: datetime) -> list[Order]:
-        mine = sorted(self.open_orders_of(user_id), key=lambda o: (o.created_at, str(o.id)))
+        """Oldest first (the index keeps acceptance order)."""
+        mine = self.open_orders_of(user_id)
         for order in mine:
             self._close(order, CANCELLED, "user", at)
         return mine
@@ -291,6 +269,10 @@ class OrderBook(Aggregate):
             raise InvalidOrder("side is buy or sell")
         if new.self_trade_prevention not in (CANCEL_MAKER, CANCEL_TAKER, CANCEL_BOTH):
             raise InvalidOrder("self_trade_prevention is cancel_maker, cancel_taker or cancel_both")
+        if new.client_order_id is not None:
+            if not 1 <= len(new.client_order_id) <= CLIENT_ORDER_ID_MAX:
+                raise InvalidOrder(f"client_order_id is 1 to {CLIENT_ORDER_ID_MAX} characters")
+            check_text(new.client_order_id, "client_order_id")
         if new.type == LIMIT:
             tif = new.time_in_force or GTC
             if tif not in (GTC, IOC, FOK):
@@ -374,7 +356,7 @@ class OrderBook(Aggregate):
         for price in prices:
             if limit is not None and (price > limit if side == SELL else price < limit):
                 return
-            for maker in self._levels[side][price]:
+            for maker in self._levels[side][price].values():
                 if maker.user_id == user_id:
                     if stp == CANCEL_MAKER:
                         continue
@@ -403,7 +385,7 @@ class OrderBook(Aggregate):
             price = prices[0] if opposite == SELL else prices[-1]
             if limit is not None and (price > limit if opposite == SELL else price < limit):
                 return "limit"
-            maker = levels[price][0]
+            maker = next(iter(levels[price].values()))
             if maker.user_id == taker.user_id:
                 stp = taker.self_trade_prevention
                 if stp != CANCEL_TAKER:
@@ -510,22 +492,24 @@ class OrderBook(Aggregate):
 
     def _apply_accepted(self, e: OrderAccepted) -> None:
         order = Order(e)
-        self.orders[order.id] = order
-        if e.client_order_id is not None:
-            self._by_client_id[(e.user_id, e.client_order_id)] = order
+        self.open_orders.add(order)
         self.ledger.hold(e.user_id, USD if e.side == BUY else self.asset, e.hold)
-        if e.type == LIMIT and e.time_in_force == GTC:
-            level = self._levels[e.side].get(e.price)
-            if level is None:
-                self._levels[e.side][e.price] = deque((order,))
-                self._totals[e.side][e.price] = e.quantity
-                insort(self._prices[e.side], e.price)
-            else:
-                level.append(order)
-                self._totals[e.side][e.price] += e.quantity
+        if order.rests:
+            self._rest(order)
+
+    def _rest(self, order: Order) -> None:
+        side, price = order.side, order.price
+        level = self._levels[side].get(price)
+        if level is None:
+            self._levels[side][price] = OrderedDict(((order.id, order),))
+            self._totals[side][price] = order.remaining
+            insort(self._prices[side], price)
+        else:
+            level[order.id] = order
+            self._totals[side][price] += order.remaining
 
     def _apply_trade(self, e: TradeExecuted) -> None:
-        taker, maker = self.orders[e.taker_order_id], self.orders[e.maker_order_id]
+        taker, maker = self.open_orders[e.taker_order_id], self.open_orders[e.maker_order_id]
         quantity = e.quantity
         if e.taker_side == BUY:
             buyer, seller, seller_fee = taker, maker, e.maker_fee
@@ -544,16 +528,16 @@ class OrderBook(Aggregate):
         _progress(taker, e, e.taker_fee, "taker")
         _progress(maker, e, e.maker_fee, "maker")
         self._totals[maker.side][maker.price] -= quantity
-        if taker.type == LIMIT and taker.time_in_force == GTC:
+        if taker.rests:
             self._totals[taker.side][taker.price] -= quantity
         self._trades += 1
         if maker.remaining == 0:
             self._retire(maker, FILLED)
-        if taker.remaining == 0 and taker.quantity and taker.type == LIMIT and taker.time_in_force == GTC:
+        if taker.remaining == 0 and taker.quantity and taker.rests:
             self._retire(taker, FILLED)
 
     def _apply_closed(self, e: OrderClosed) -> None:
-        order = self.orders[e.order_id]
+        order = self.open_orders[e.order_id]
         if e.released:
             self.ledger.release(order.user_id, USD if order.side == BUY else self.asset, e.released)
             order.hold -= e.released
@@ -561,32 +545,42 @@ class OrderBook(Aggregate):
         self._retire(order, e.status)
 
     def _retire(self, order: Order, status: str) -> None:
+        """The order leaves the book and memory; whoever holds the object still sees its final state."""
         order.status = status
-        del self.orders[order.id]
-        if order.type == LIMIT and order.time_in_force == GTC:
-            level = self._levels[order.side][order.price]
-            if level[0] is order:
-                level.popleft()
-            elif level[-1] is order:
-                level.pop()
-            else:
-                level.remove(order)
+        self.open_orders.remove(order)
+        if order.rests:
+            side, price = order.side, order.price
+            level = self._levels[side][price]
+            del level[order.id]
             if not level:
-                del self._levels[order.side][order.price]
-                del self._totals[order.side][order.price]
-                prices = self._prices[order.side]
-                del prices[bisect_left(prices, order.price)]
+                del self._levels[side][price]
+                del self._totals[side][price]
+                prices = self._prices[side]
+                del prices[bisect_left(prices, price)]
             else:
-                self._totals[order.side][order.price] -= order.remaining
-        if order.client_order_id is None:
-            order.fills = []  # only a repeated client_order_id ever shows a closed order's fills again
-        self._closed[order.id] = order
-        if len(self._closed) > KEEP_CLOSED:
-            _, forgotten = self._closed.popitem(last=False)
-            if forgotten.client_order_id is not None:
-                key = (forgotten.user_id, forgotten.client_order_id)
-                if self._by_client_id.get(key) is forgotten:
-                    del self._by_client_id[key]
+                self._totals[side][price] -= order.remaining
+
+    # ----- snapshots -----
+
+    def state(self) -> BookState:
+        assert self.market is not None, "only an opened market is kept in a snapshot"
+        return BookState(
+            id=self.id, version=self.version, market=self.market, trades=self._trades,
+            orders=[order.state() for order in self.resting()],
+        )
+
+    @classmethod
+    def from_state(cls, state: BookState, ledger: Ledger, open_orders: OpenOrders) -> OrderBook:
+        """The book as it was, its orders back in their levels in the same priority; balances come with the ledger."""
+        book = cls(state.id, ledger, open_orders)
+        book._apply_opened(state.market)
+        book.version = state.version
+        book._trades = state.trades
+        for kept in state.orders:
+            order = Order.from_state(kept)
+            open_orders.add(order)
+            book._rest(order)
+        return book
 
 
 def _progress(order: Order, e: TradeExecuted, fee: int, liquidity: str) -> None:

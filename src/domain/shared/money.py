@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 USD = "USD"
-MICRO = 1_000_000  # micro-units per USD
+USD_DECIMALS = 6
+MICRO = 10**USD_DECIMALS  # micro-units per USD
 BPS = 10_000
 TAKER_FEE_BPS = 50
 MAKER_FEE_BPS = 30

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -16,6 +16,7 @@ from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.stores.memory import MemoryStore
 from litestar.stores.redis import RedisStore
 
+from application.live.market import CommittedMarket
 from entrypoints.container import Container, Runtime
 from entrypoints.http.auth import APP_STATE_KEY, provide_claims
 from entrypoints.http.controllers.auth import AuthController
@@ -32,6 +33,16 @@ from entrypoints.http.controllers.users import UsersController
 from entrypoints.http.errors import problem_details
 from entrypoints.http.ratelimit import STORE, rate_limit_middleware
 from entrypoints.http.ws import live_feed
+
+
+def current_market(container: Container) -> Callable[[], Awaitable[CommittedMarket]]:
+    """The committed market, once it holds everything this process's engine has acknowledged (read your writes)."""
+    follower, exchange = container.market_follower(), container.exchange()
+
+    async def market() -> CommittedMarket:
+        return await follower.reach(exchange.position)
+
+    return market
 
 
 def create_app(container: Container) -> Litestar:
@@ -84,10 +95,11 @@ def create_app(container: Container) -> Litestar:
                 "ids",
                 "market_queries",
                 "read_your_writes",
-                "pubsub",
-                "snapshot_source",
+                "market_follower",
             )
         },
+        "feed": provide("live_feed"),
+        "market": Provide(current_market(container)),
     }
     settings = container.settings()
     ws_limit = settings.rate_limits.get("ws")

@@ -251,6 +251,7 @@ class DepositRequest(msgspec.Struct, forbid_unknown_fields=True):
     address: str
     asset: str
     amount: str
+    reference: str | None = None  # makes the deposit idempotent: one reference credits once
 
 
 class DepositResponse(msgspec.Struct):
@@ -259,6 +260,7 @@ class DepositResponse(msgspec.Struct):
     asset: str
     amount: str
     transaction_digest: str
+    reference: str
 
 
 class TokenDetailResponse(msgspec.Struct):

@@ -1,12 +1,12 @@
 """The WebSocket: ``/api/v1/ws`` (API.md). Subscribe to a channel of a token, get a snapshot, then its updates.
 
-Each connection has one bounded outgoing queue and one pub/sub subscription
-per channel it follows (shared Redis connection underneath). A subscription
-starts by subscribing, then reading the channel's snapshot; updates it
-already holds are dropped by sequence; if the snapshot is older than the
-first update it holds (snapshots are written every few milliseconds), it
-reads it again. A client too slow to take what it is sent is closed with
-code 4008 rather than allowed to hold anyone up.
+Each connection has one bounded outgoing queue and one subscription to this
+process's live feed per channel it follows. A subscription starts by
+subscribing, then taking the channel's snapshot from the committed market
+(in one step of the event loop, with its sequence); updates numbered up to
+the snapshot's are dropped, the rest follow in order. A client too slow to
+take what it is sent is closed with code 4008 rather than allowed to hold
+anyone up.
 """
 
 from __future__ import annotations
@@ -23,20 +23,16 @@ from litestar import WebSocket, websocket
 from litestar.exceptions import WebSocketDisconnect
 
 from application.handlers.auth import Authentication
-from application.ports import AccessClaims, PubSub, SnapshotReader, SubscriptionOverflow, TokenRejected
-from application.queries import ReadYourWrites, TradingQueries
-from application.trading.exchange import Exchange
+from application.live.market import channel_key
+from application.ports import AccessClaims, SubscriptionOverflow, TokenRejected
 from domain.shared.errors import DomainError
 from domain.token.errors import TokenNotFound
-from entrypoints.http.controllers.trading import order_response
-from entrypoints.http.feed import channel_key, decode_update, snapshot_envelope
+from entrypoints.live.feed import CHANNELS, Channel, LiveFeed, decode_update
 
 log = logging.getLogger(__name__)
 
-CHANNELS = ("orderbook", "trades", "price", "user_orders")
 OUTGOING = 1_000  # messages a connection may have waiting before it is dropped
 SLOW_CLIENT = 4008
-SNAPSHOT_RETRIES = 50
 _decode = msgspec.json.Decoder(dict[str, Any]).decode
 
 
@@ -44,16 +40,11 @@ class Connection:
     def __init__(
         self,
         socket: WebSocket[Any, Any, Any],
-        exchange: Exchange,
-        pubsub: PubSub,
-        snapshots: SnapshotReader,
+        feed: LiveFeed,
         authentication: Authentication,
         limit: tuple[int, float] | None,
-        orders: TradingQueries,
-        consistency: ReadYourWrites,
     ) -> None:
-        self.socket, self.exchange, self.pubsub, self.snapshots = socket, exchange, pubsub, snapshots
-        self.orders, self.consistency = orders, consistency
+        self.socket, self.feed = socket, feed
         self.authentication = authentication
         self.claims: AccessClaims | None = None
         self.outgoing: asyncio.Queue[str] = asyncio.Queue(OUTGOING)
@@ -104,7 +95,7 @@ class Connection:
                 self.error("invalid_message", "token_id is a token's id or symbol")
                 return
             try:
-                token_id = self.exchange.token(token).token_id
+                token_id = self.feed.market.state.token(token).token_id
             except TokenNotFound:
                 self.error("unknown_token", f"no token {token!r}")
                 return
@@ -126,7 +117,7 @@ class Connection:
             return
         self.send('{"type":"authenticated"}')
 
-    def subscribe(self, channel: str, token_id: UUID) -> None:
+    def subscribe(self, channel: Channel, token_id: UUID) -> None:
         if channel == "user_orders" and self.claims is None:
             self.error("auth_required", "user_orders needs {\"op\": \"auth\", \"token\": ...} first")
             return
@@ -143,52 +134,19 @@ class Connection:
         task.cancel()
         self.send(msgspec.json.encode({"type": "unsubscribed", "channel": channel, "token_id": str(token_id)}).decode())
 
-    async def follow(self, channel: str, token_id: UUID) -> None:
+    async def follow(self, channel: Channel, token_id: UUID) -> None:
         user = self.claims.user_id if channel == "user_orders" and self.claims else None
-        key = channel_key(channel, token_id, user)
         try:
-            async with self.pubsub.subscribe([key], max_queue=OUTGOING) as subscription:
-                held: list[tuple[int, bytes]] = []
-                updates = subscription.__aiter__()
-                sequence = await self.start(channel, token_id, key, updates, held)
-                for seq, envelope in held:
-                    if seq > sequence:
-                        self.send(envelope.decode())
-                        sequence = seq
-                async for _, message in updates:
+            async with self.feed.subscribe(channel_key(channel, token_id, user), OUTGOING) as subscription:
+                sequence, snapshot = self.feed.snapshot(channel, token_id, user)
+                self.send(snapshot.decode())
+                async for _, message in subscription:
                     seq, envelope = decode_update(message)
                     if seq > sequence:
                         self.send(envelope.decode())
                         sequence = seq
         except SubscriptionOverflow:
             self.too_slow.set()
-
-    async def start(self, channel: str, token_id: UUID, key: str, updates: Any, held: list[tuple[int, bytes]]) -> int:
-        """Send the snapshot, new enough for the updates already held; returns its sequence."""
-        for _ in range(SNAPSHOT_RETRIES):
-            stored = await self.snapshots.get(key)
-            sequence, data = stored if stored else (0, b"[]")
-            while True:  # take what has arrived meanwhile without waiting
-                try:
-                    _, message = await asyncio.wait_for(updates.__anext__(), 0.001)
-                except TimeoutError:
-                    break
-                held.append(decode_update(message))
-            if not held or held[0][0] <= sequence + 1:
-                break
-            await asyncio.sleep(0.01)
-        if channel == "user_orders":
-            data = await self.open_orders(token_id)
-        self.send(snapshot_envelope(channel, token_id, sequence, data))
-        return sequence
-
-    async def open_orders(self, token_id: UUID) -> bytes:
-        """From the orders view, once it holds everything written so far (any process can answer this)."""
-        assert self.claims is not None
-        await self.consistency.reach_head("trading")
-        rows = await self.orders.orders(self.claims.user_id, "open", token_id, 500, None, None)
-        decimals = self.exchange.tokens[token_id].decimals
-        return msgspec.json.encode({"orders": [order_response(r, decimals) for r in rows]})
 
     async def pump(self) -> None:
         while True:
@@ -203,18 +161,12 @@ class Connection:
 @websocket("/api/v1/ws")
 async def live_feed(
     socket: WebSocket[Any, Any, Any],
-    exchange: Exchange,
-    pubsub: PubSub,
-    snapshot_source: SnapshotReader,
+    feed: LiveFeed,
     authentication: Authentication,
     ws_rate_limit: Any,
-    trading_queries: TradingQueries,
-    read_your_writes: ReadYourWrites,
 ) -> None:
     await socket.accept()
-    connection = Connection(
-        socket, exchange, pubsub, snapshot_source, authentication, ws_rate_limit, trading_queries, read_your_writes
-    )
+    connection = Connection(socket, feed, authentication, ws_rate_limit)
     pump = asyncio.create_task(connection.pump())
     slow = asyncio.create_task(connection.too_slow.wait())
 

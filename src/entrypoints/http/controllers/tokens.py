@@ -9,22 +9,24 @@ from uuid import UUID
 
 from litestar import Controller, Response, get, post
 from litestar.params import Parameter
-from litestar.status_codes import HTTP_201_CREATED
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from application.ports import AccessClaims, Chain
+from application.live.follower import MarketFollower
+from application.live.market import CommittedMarket
+from application.ports import AccessClaims, Chain, IdGenerator
 from application.projections.market import Transaction
 from application.queries import MarketQueries, ReadYourWrites, UserQueries
-from application.trading.exchange import Exchange
+from application.trading.exchange import DepositSnapshot, Exchange
 from domain.account.errors import InvalidAmount
 from domain.account.ledger import FEE_ACCOUNT
 from domain.identity.user import user_id_for, wallet_address
-from domain.shared.money import USD
+from domain.shared.money import USD, USD_DECIMALS
 from domain.token.errors import InvalidTokenParameters
 from domain.token.events import TokenListed
 from domain.token.token import MarketParameters, default_parameters
 from entrypoints.http.auth import requires
 from entrypoints.http.controllers.auth import POSITION_HEADER
-from entrypoints.http.controllers.trading import USD_DECIMALS, units, usd
+from entrypoints.http.presenters import units, usd
 from entrypoints.http.errors import Problem
 from entrypoints.http.schemas import (
     CandleResponse,
@@ -45,11 +47,11 @@ from entrypoints.http.schemas import (
 from entrypoints.http.units import from_units, ratio
 
 
-async def token_detail(token: TokenListed, exchange: Exchange, market: MarketQueries) -> TokenDetailResponse:
+async def token_detail(token: TokenListed, live: CommittedMarket, market: MarketQueries) -> TokenDetailResponse:
     d = token.decimals
     ticker = await market.ticker(token.token_id, token.initial_price)
-    book = exchange.book(token.token_id)
-    circulating = token.total_supply - exchange.ledger.available(FEE_ACCOUNT, str(token.token_id))
+    book = live.state.book(token.token_id)
+    circulating = token.total_supply - live.state.ledger.available(FEE_ACCOUNT, str(token.token_id))
     change = None
     if ticker.price and ticker.price_24h_ago:
         change = ratio((ticker.price - ticker.price_24h_ago) * 100, ticker.price_24h_ago, 2)
@@ -94,7 +96,7 @@ class TokensController(Controller):
     @get("/", summary="Listed tokens with their market figures, sorted")
     async def list_tokens(
         self,
-        exchange: Exchange,
+        market: CommittedMarket,
         market_queries: MarketQueries,
         read_your_writes: ReadYourWrites,
         sort: Literal["market_cap", "volume_24h", "price_change_24h", "newest", "symbol"] = "market_cap",
@@ -102,30 +104,30 @@ class TokensController(Controller):
         cursor: Cursor = None,
     ) -> Page[TokenDetailResponse]:
         await read_your_writes.reach_head("market")
-        details = [await token_detail(t, exchange, market_queries) for t in exchange.tokens.values()]
+        details = [await token_detail(t, market, market_queries) for t in market.state.tokens.values()]
         details.sort(key=lambda t: (SORTS[sort](t), t.symbol))
         offset = decode_cursor(cursor, int) or 0
         return page_of(details[offset : offset + limit + 1], limit, lambda _: offset + limit)
 
     @get("/{token_ref:str}", summary="A token by id or symbol, with its market figures")
     async def get_token(
-        self, token_ref: str, exchange: Exchange, market_queries: MarketQueries, read_your_writes: ReadYourWrites
+        self, token_ref: str, market: CommittedMarket, market_queries: MarketQueries, read_your_writes: ReadYourWrites
     ) -> TokenDetailResponse:
-        token = exchange.token(token_ref)
+        token = market.state.token(token_ref)
         await read_your_writes.reach_head("market")
-        return await token_detail(token, exchange, market_queries)
+        return await token_detail(token, market, market_queries)
 
     @get("/{token_ref:str}/price-history", summary="Candles, oldest first; empty intervals repeat the last close")
     async def price_history(
         self,
         token_ref: str,
-        exchange: Exchange,
+        market: CommittedMarket,
         market_queries: MarketQueries,
         interval: Literal["1m", "5m", "15m", "1h", "4h", "1d"] = "1h",
         from_: Annotated[datetime | None, Parameter(query="from")] = None,
         to: datetime | None = None,
     ) -> list[CandleResponse]:
-        token = exchange.token(token_ref)
+        token = market.state.token(token_ref)
         candles = await market_queries.candles(
             token.token_id, interval, _utc(from_), _utc(to), token.initial_price, token.at
         )
@@ -139,13 +141,13 @@ class TokensController(Controller):
     async def holders(
         self,
         token_ref: str,
-        exchange: Exchange,
+        market: CommittedMarket,
         market_queries: MarketQueries,
         user_queries: UserQueries,
         limit: Limit = 50,
         cursor: Cursor = None,
     ) -> Page[HolderResponse]:
-        token = exchange.token(token_ref)
+        token = market.state.token(token_ref)
         offset = decode_cursor(cursor, int) or 0
         rows = await market_queries.holders(token.token_id, limit + 1, offset)
         users = await user_queries.by_ids([r.user_id for r in rows])
@@ -165,13 +167,13 @@ class TokensController(Controller):
     async def transactions(
         self,
         token_ref: str,
-        exchange: Exchange,
+        market: CommittedMarket,
         market_queries: MarketQueries,
         limit: Limit = 50,
         cursor: Cursor = None,
         min_position: MinPosition = None,
     ) -> Page[PublicTradeResponse]:
-        token = exchange.token(token_ref)
+        token = market.state.token(token_ref)
         rows = await market_queries.trades(token.token_id, limit + 1, decode_cursor(cursor, int), min_position)
         page = page_of(rows, limit, lambda r: r.seq)
         return Page(
@@ -196,6 +198,7 @@ class AdminTradingController(Controller):
         self,
         data: ListTokenRequest,
         exchange: Exchange,
+        market_follower: MarketFollower,
         market_queries: MarketQueries,
         read_your_writes: ReadYourWrites,
     ) -> Response[TokenDetailResponse]:
@@ -219,27 +222,43 @@ class AdminTradingController(Controller):
         )
         listing: TokenListed = done.value  # type: ignore[assignment]
         await read_your_writes.reach("market", done.position)
-        body = await token_detail(listing, exchange, market_queries)
+        body = await token_detail(listing, await market_follower.reach(done.position), market_queries)
         return Response(body, status_code=HTTP_201_CREATED, headers={POSITION_HEADER: str(done.position)})
 
-    @post("/deposits", summary="Record a deposit as the chain watcher would (local ledger only)")
-    async def deposit(self, data: DepositRequest, exchange: Exchange, chain: Chain) -> Response[DepositResponse]:
+    @post(
+        "/deposits",
+        summary="Record a deposit as the chain watcher would (local ledger only); idempotent by reference",
+        description="A reference already recorded credits nothing again: the answer is the first deposit, with 200.",
+    )
+    async def deposit(
+        self, data: DepositRequest, exchange: Exchange, market: CommittedMarket, chain: Chain, ids: IdGenerator
+    ) -> Response[DepositResponse]:
         if not chain.is_local:
             raise Problem(404, "not_found", "deposits come from the chain; this endpoint exists only with the local ledger")
         address = wallet_address(data.address)
         if data.asset.strip().upper() == USD:
-            asset, name, decimals = USD, USD, USD_DECIMALS
+            asset, decimals = USD, USD_DECIMALS
         else:
-            token = exchange.token(data.asset)
-            asset, name, decimals = str(token.token_id), token.symbol, token.decimals
+            token = market.state.token(data.asset)
+            asset, decimals = str(token.token_id), token.decimals
         amount = units(data.amount, decimals, InvalidAmount)
         if amount <= 0:
             raise InvalidAmount("a deposit is more than zero")
-        digest = await chain.record_deposit(address, name, amount)
-        owner = user_id_for(address)
-        done = await exchange.deposit(owner, asset, amount, digest, address)
-        body = DepositResponse(address, owner, name, from_units(amount, decimals), digest)
-        return Response(body, status_code=HTTP_201_CREATED, headers={POSITION_HEADER: str(done.position)})
+        reference = data.reference if data.reference is not None else f"admin:{ids()}"
+        digest = chain.deposit_digest(reference)
+        done = await exchange.deposit(user_id_for(address), asset, amount, reference, address, digest)
+        recorded: DepositSnapshot = done.value  # type: ignore[assignment]
+        first = recorded.deposit
+        body = DepositResponse(
+            first.address,
+            first.owner,
+            market.state.asset_name(first.asset),
+            from_units(first.amount, market.state.decimals(first.asset)),
+            first.digest or first.reference,
+            first.reference,
+        )
+        status = HTTP_200_OK if recorded.repeated else HTTP_201_CREATED
+        return Response(body, status_code=status, headers={POSITION_HEADER: str(done.position)})
 
 
 
@@ -252,7 +271,7 @@ class TransactionsController(Controller):
     async def list_transactions(
         self,
         claims: AccessClaims,
-        exchange: Exchange,
+        market: CommittedMarket,
         market_queries: MarketQueries,
         limit: Limit = 50,
         cursor: Cursor = None,
@@ -263,7 +282,7 @@ class TransactionsController(Controller):
         page = page_of(rows, limit, lambda r: (r.seq, r.kind, r.asset))
 
         def response(r: Transaction) -> TransactionResponse:
-            token = None if r.asset == USD else exchange.tokens[UUID(r.asset)]
+            token = None if r.asset == USD else market.state.tokens[UUID(r.asset)]
             amount = usd(r.amount) if token is None else from_units(r.amount, token.decimals)
             on_chain = r.kind == "deposit"
             return TransactionResponse(

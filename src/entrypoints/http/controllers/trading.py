@@ -3,33 +3,32 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Literal, Protocol
+from typing import Annotated, Literal
 from uuid import UUID
 
 from litestar import Controller, Response, delete, get, post
 from litestar.params import Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
+from application.live.market import CommittedMarket, channel_key
 from application.ports import AccessClaims, IdGenerator
 from application.queries import TradingQueries
 from application.trading.exchange import Exchange, OrderSnapshot, PlacementSnapshot
 from domain.account.errors import InvalidAmount
 from domain.orderbook.book import BUY, NewOrder
 from domain.orderbook.errors import InvalidPriceTick, InvalidQuantityLot, MarketNotFound
-from domain.shared.errors import DomainError
-from domain.shared.money import MICRO, USD
+from domain.shared.money import MICRO, USD, USD_DECIMALS
 from domain.token.errors import TokenNotFound
 from domain.token.events import TokenListed
 from entrypoints.http.auth import requires
 from entrypoints.http.controllers.auth import POSITION_HEADER
+from entrypoints.http.presenters import book_levels, fill_response, order_response, units, usd
 from entrypoints.http.schemas import (
     BalanceResponse,
     CancelledResponse,
     Cursor,
     EstimateRequest,
     EstimateResponse,
-    FillResponse,
-    LevelResponse,
     Limit,
     MinPosition,
     OrderBookResponse,
@@ -41,73 +40,15 @@ from entrypoints.http.schemas import (
     decode_cursor,
     page_of,
 )
-from entrypoints.http.errors import Problem
-from entrypoints.http.units import NotADecimal, from_units, ratio, to_units
+from entrypoints.http.units import from_units, ratio
 
-USD_DECIMALS = 6
 TRADING = {"rate_limit": "trading"}
 
 
-def units(text: str | None, decimals: int, error: type[DomainError]) -> int:
-    """A decimal string in units; not a decimal is a validation error, off its step the rule's error."""
-    if text is None:
-        return 0
-    try:
-        return to_units(text, decimals)
-    except NotADecimal as problem:
-        raise Problem(422, "validation_error", str(problem)) from None
-    except ValueError as problem:
-        raise error(str(problem)) from None
-
-
-def usd(value: int) -> str:
-    return from_units(value, USD_DECIMALS)
-
-
-class OrderLike(Protocol):
-    id: UUID
-    client_order_id: str | None
-    token_id: UUID
-    side: str
-    type: str
-    time_in_force: str
-    price: int
-    quantity: int
-    quote_amount: int
-    filled: int
-    notional: int
-    fees: int
-    status: str
-    created_at: datetime
-    updated_at: datetime
-
-
-def order_response(order: OrderLike, decimals: int) -> OrderResponse:
-    scale = 10**decimals
-    return OrderResponse(
-        id=order.id,
-        client_order_id=order.client_order_id,
-        token_id=order.token_id,
-        side=order.side,
-        type=order.type,
-        price=usd(order.price) if order.price else None,
-        quantity=from_units(order.quantity, decimals) if order.quantity else None,
-        quote_amount=usd(order.quote_amount) if order.quote_amount else None,
-        filled_quantity=from_units(order.filled, decimals),
-        remaining_quantity=from_units(max(order.quantity - order.filled, 0), decimals),
-        average_price=ratio(order.notional * scale, order.filled * MICRO, USD_DECIMALS) if order.filled else None,
-        fees_paid=usd(order.fees),
-        time_in_force=order.time_in_force,
-        status=order.status,
-        created_at=order.created_at,
-        updated_at=order.updated_at,
-    )
-
-
-def market_of(exchange: Exchange, ref: str) -> TokenListed:
+def market_of(market: CommittedMarket, ref: str) -> TokenListed:
     """A token named by an order: unknown is a broken rule of the order (422), as ORDER_BOOK.md says."""
     try:
-        return exchange.token(ref)
+        return market.state.token(ref)
     except TokenNotFound:
         raise MarketNotFound(f"no market for {ref!r}") from None
 
@@ -137,26 +78,22 @@ class OrdersController(Controller):
 
     @post("/", opt=TRADING, summary="Place an order: 201 with the order and its fills once it is durable")
     async def place(
-        self, data: OrderRequest, claims: AccessClaims, exchange: Exchange, ids: IdGenerator
+        self, data: OrderRequest, claims: AccessClaims, exchange: Exchange, market: CommittedMarket, ids: IdGenerator
     ) -> Response[PlacementResponse]:
-        token = market_of(exchange, data.token_id)
+        token = market_of(market, data.token_id)
         done = await exchange.place(token.token_id, new_order(data, token, claims.user_id, ids()))
         placed: PlacementSnapshot = done.value  # type: ignore[assignment]
-        body = PlacementResponse(
-            order_response(placed.order, token.decimals),
-            [
-                FillResponse(f.trade_id, usd(f.price), from_units(f.quantity, token.decimals), usd(f.fee), f.liquidity)
-                for f in placed.fills
-            ],
-        )
+        decimals = market.state.tokens[placed.order.token_id].decimals  # a repeat may name another market's order
+        body = PlacementResponse(order_response(placed.order, decimals), [fill_response(f, decimals) for f in placed.fills])
         status = HTTP_200_OK if placed.repeated else HTTP_201_CREATED
         return Response(body, status_code=status, headers={POSITION_HEADER: str(done.position)})
 
     @post("/estimate", status_code=HTTP_200_OK, summary="What an order would fill now; changes nothing")
-    async def estimate(self, data: EstimateRequest, claims: AccessClaims, exchange: Exchange, ids: IdGenerator) -> EstimateResponse:
-        token = market_of(exchange, data.token_id)
-        result = exchange.book(token.token_id).estimate(new_order(data, token, claims.user_id, ids()))
-        await exchange.settled()
+    async def estimate(
+        self, data: EstimateRequest, claims: AccessClaims, market: CommittedMarket, ids: IdGenerator
+    ) -> EstimateResponse:
+        token = market_of(market, data.token_id)
+        result = market.state.book(token.token_id).estimate(new_order(data, token, claims.user_id, ids()))
         scale = 10**token.decimals
         average = result.notional * scale // result.filled if result.filled else None
         total = result.notional + result.fee if data.side == BUY else result.notional - result.fee
@@ -184,19 +121,19 @@ class OrdersController(Controller):
         self,
         claims: AccessClaims,
         trading_queries: TradingQueries,
-        exchange: Exchange,
+        market: CommittedMarket,
         status: Literal["open", "closed", "all"] = "all",
         token_id: str | None = None,
         limit: Limit = 50,
         cursor: Cursor = None,
         min_position: MinPosition = None,
     ) -> Page[OrderResponse]:
-        market = exchange.token(token_id).token_id if token_id else None
+        token = market.state.token(token_id).token_id if token_id else None
         rows = await trading_queries.orders(
-            claims.user_id, status, market, limit + 1, decode_cursor(cursor, int), min_position
+            claims.user_id, status, token, limit + 1, decode_cursor(cursor, int), min_position
         )
         page = page_of(rows, limit, lambda r: r.seq)
-        return Page([order_response(r, exchange.tokens[r.token_id].decimals) for r in page.items], page.next_cursor)
+        return Page([order_response(r, market.state.tokens[r.token_id].decimals) for r in page.items], page.next_cursor)
 
     @get("/{order_id:uuid}", summary="One of the user's orders")
     async def get_order(
@@ -204,28 +141,30 @@ class OrdersController(Controller):
         order_id: UUID,
         claims: AccessClaims,
         trading_queries: TradingQueries,
-        exchange: Exchange,
+        market: CommittedMarket,
         min_position: MinPosition = None,
     ) -> OrderResponse:
         row = await trading_queries.order(claims.user_id, order_id, min_position)
-        return order_response(row, exchange.tokens[row.token_id].decimals)
+        return order_response(row, market.state.tokens[row.token_id].decimals)
 
     @delete("/{order_id:uuid}", status_code=HTTP_200_OK, opt=TRADING, summary="Cancel an open order")
-    async def cancel(self, order_id: UUID, claims: AccessClaims, exchange: Exchange) -> Response[OrderResponse]:
+    async def cancel(
+        self, order_id: UUID, claims: AccessClaims, exchange: Exchange, market: CommittedMarket
+    ) -> Response[OrderResponse]:
         done = await exchange.cancel(claims.user_id, order_id)
         order: OrderSnapshot = done.value  # type: ignore[assignment]
         return Response(
-            order_response(order, exchange.tokens[order.token_id].decimals), headers={POSITION_HEADER: str(done.position)}
+            order_response(order, market.state.tokens[order.token_id].decimals), headers={POSITION_HEADER: str(done.position)}
         )
 
     @delete("/", status_code=HTTP_200_OK, opt=TRADING, summary="Cancel all the user's open orders (of one token)")
     async def cancel_all(
-        self, claims: AccessClaims, exchange: Exchange, token_id: str | None = None
+        self, claims: AccessClaims, exchange: Exchange, market: CommittedMarket, token_id: str | None = None
     ) -> Response[CancelledResponse]:
-        market = exchange.token(token_id).token_id if token_id else None
-        done = await exchange.cancel_all(claims.user_id, market)
+        token = market.state.token(token_id).token_id if token_id else None
+        done = await exchange.cancel_all(claims.user_id, token)
         orders: list[OrderSnapshot] = done.value  # type: ignore[assignment]
-        body = CancelledResponse([order_response(o, exchange.tokens[o.token_id].decimals) for o in orders])
+        body = CancelledResponse([order_response(o, market.state.tokens[o.token_id].decimals) for o in orders])
         return Response(body, headers={POSITION_HEADER: str(done.position)})
 
 
@@ -239,20 +178,20 @@ class TradesController(Controller):
         self,
         claims: AccessClaims,
         trading_queries: TradingQueries,
-        exchange: Exchange,
+        market: CommittedMarket,
         token_id: str | None = None,
         limit: Limit = 50,
         cursor: Cursor = None,
         min_position: MinPosition = None,
     ) -> Page[TradeResponse]:
-        market = exchange.token(token_id).token_id if token_id else None
-        rows = await trading_queries.fills(claims.user_id, market, limit + 1, decode_cursor(cursor, int), min_position)
+        token = market.state.token(token_id).token_id if token_id else None
+        rows = await trading_queries.fills(claims.user_id, token, limit + 1, decode_cursor(cursor, int), min_position)
         page = page_of(rows, limit, lambda r: r.seq)
         return Page(
             [
                 TradeResponse(
                     r.trade_id, r.order_id, r.token_id, r.side, usd(r.price),
-                    from_units(r.quantity, exchange.tokens[r.token_id].decimals), usd(r.fee), r.liquidity, r.at,
+                    from_units(r.quantity, market.state.tokens[r.token_id].decimals), usd(r.fee), r.liquidity, r.at,
                 )
                 for r in page.items
             ],
@@ -266,20 +205,13 @@ class OrderBookController(Controller):
 
     @get("/{token_ref:str}", summary="Order book depth: bids high to low, asks low to high")
     async def order_book(
-        self, token_ref: str, exchange: Exchange, depth: Annotated[int, Parameter(ge=1, le=500)] = 50
+        self, token_ref: str, market: CommittedMarket, depth: Annotated[int, Parameter(ge=1, le=500)] = 50
     ) -> OrderBookResponse:
-        token = exchange.token(token_ref)
-        book = exchange.book(token.token_id)
-
-        def levels(side: str) -> list[LevelResponse]:
-            return [
-                LevelResponse(usd(price), from_units(quantity, token.decimals), count)
-                for price, quantity, count in book.depth(side, depth)
-            ]
-
-        answer = OrderBookResponse(token.token_id, book.version, levels("buy"), levels("sell"), datetime.now(UTC))
-        await exchange.settled()
-        return answer
+        """``sequence`` is the ``orderbook`` channel's: the WebSocket's updates numbered after it follow this answer."""
+        token = market.state.token(token_ref)
+        bids, asks = book_levels(market.state.book(token.token_id), token.decimals, depth)
+        sequence = market.sequence(channel_key("orderbook", token.token_id))
+        return OrderBookResponse(token.token_id, sequence, bids, asks, datetime.now(UTC))
 
 
 class BalancesController(Controller):
@@ -288,22 +220,17 @@ class BalancesController(Controller):
     guards = [requires()]
 
     @get("/", summary="What the user has of each asset: available, held by open orders, total")
-    async def balances(self, claims: AccessClaims, exchange: Exchange) -> list[BalanceResponse]:
-        held = exchange.ledger.balances_of(claims.user_id)
+    async def balances(self, claims: AccessClaims, market: CommittedMarket) -> list[BalanceResponse]:
+        state = market.state
+        held = state.ledger.balances_of(claims.user_id)
         held.setdefault(USD, (0, 0))
-
-        def decimals(asset: str) -> int:
-            return USD_DECIMALS if asset == USD else exchange.tokens[UUID(asset)].decimals
-
-        ordered = sorted(held, key=lambda a: (a != USD, exchange.asset_name(a)))
-        answer = [
+        ordered = sorted(held, key=lambda a: (a != USD, state.asset_name(a)))
+        return [
             BalanceResponse(
-                exchange.asset_name(a),
-                from_units(held[a][0], decimals(a)),
-                from_units(held[a][1], decimals(a)),
-                from_units(held[a][0] + held[a][1], decimals(a)),
+                state.asset_name(a),
+                from_units(held[a][0], state.decimals(a)),
+                from_units(held[a][1], state.decimals(a)),
+                from_units(held[a][0] + held[a][1], state.decimals(a)),
             )
             for a in ordered
         ]
-        await exchange.settled()
-        return answer

@@ -1,0 +1,1 @@
+"""Writer leases: at most one engine process per store."""
