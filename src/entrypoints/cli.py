@@ -8,7 +8,7 @@ import sys
 from collections.abc import Awaitable, Callable
 
 from application.commands import AddCategory, RenameCategory
-from application.projections.runner import UnknownProjection
+from application.projections.runner import ProjectionsBehind, UnknownProjection
 from domain.shared.errors import DomainError
 from entrypoints.config import ConfigError, Settings
 from entrypoints.container import Container, build, close_stores, open_stores
@@ -63,9 +63,33 @@ async def _with_stores(settings: Settings, args: argparse.Namespace) -> int:
 
 async def _status(c: Container, args: argparse.Namespace) -> int:
     rows = await c.projections().status()
-    print(f"{'view':<24}{'position':>10}{'head':>10}{'lag':>10}")
+    print(f"{'view':<24}{'position':>10}{'head':>10}{'lag':>10}  dead letters")
     for row in rows:
-        print(f"{row.name:<24}{row.position:>10}{row.head:>10}{row.lag:>10}")
+        print(f"{row.name:<24}{row.position:>10}{row.head:>10}{row.lag:>10}  {_dead_letters(row.dead_letters)}")
+    return 0
+
+
+def _dead_letters(positions: tuple[int, ...], shown: int = 10) -> str:
+    if not positions:
+        return "0"
+    listed = ", ".join(str(p) for p in positions[:shown]) + (", …" if len(positions) > shown else "")
+    return f"{len(positions)} (at {listed})"
+
+
+async def _list_dead_letters(c: Container, args: argparse.Namespace) -> int:
+    try:
+        letters = await c.projections().dead_letters(args.name)
+    except UnknownProjection as unknown:
+        print(f"peoplecoin: {unknown}", file=sys.stderr)
+        return 2
+    for d in letters:
+        print(
+            f"{d.view} at {d.position}: {d.topic} (stream {d.stream_id} version {d.stream_version}), "
+            f"{d.attempts} attempts from {d.first_failed_at:%Y-%m-%d %H:%M:%S} to {d.last_failed_at:%Y-%m-%d %H:%M:%S} UTC"
+        )
+        print(f"    {d.error}")
+    if not letters:
+        print("no dead letters")
     return 0
 
 
@@ -77,7 +101,12 @@ async def _rebuild(c: Container, args: argparse.Namespace) -> int:
         except UnknownProjection as unknown:
             print(f"peoplecoin: {unknown}", file=sys.stderr)
             return 2
-        print(f"rebuilt {name} to position {await runner.projector(name).view.position()}")
+        except ProjectionsBehind as behind:
+            print(f"peoplecoin: {name} could not be rebuilt: {behind}", file=sys.stderr)
+            return 1
+        letters = await runner.dead_letters(name)
+        aside = f" ({len(letters)} events set aside: projections dead-letters {name})" if letters else ""
+        print(f"rebuilt {name} to position {await runner.projector(name).view.position()}{aside}")
     return 0
 
 
@@ -100,8 +129,15 @@ def _parser() -> argparse.ArgumentParser:
 
     projections = commands.add_parser("projections", help="views built from the event log")
     views = projections.add_subparsers(dest="verb", required=True)
-    views.add_parser("status", help="each view's position and lag").set_defaults(action=_status)
-    rebuild = views.add_parser("rebuild", help="empty a view (or all) and replay the whole log into it")
+    views.add_parser("status", help="each view's position, lag and dead letters").set_defaults(action=_status)
+    letters = views.add_parser(
+        "dead-letters", help="the events a view (or every view) could not apply and set aside, with the error"
+    )
+    letters.add_argument("name", nargs="?")
+    letters.set_defaults(action=_list_dead_letters)
+    rebuild = views.add_parser(
+        "rebuild", help="empty a view (or all), forget its dead letters and replay the whole log into it (retrying them)"
+    )
     rebuild.add_argument("name", nargs="?")
     rebuild.set_defaults(action=_rebuild)
 

@@ -38,7 +38,7 @@ from application.handlers.auth import AuthSettings, Authentication
 from application.handlers.categories import AddCategoryHandler, RenameCategoryHandler, SeedCategoriesHandler
 from application.handlers.users import EmailVerification, ProfileHandler
 from application.projections.categories import CategoriesProjector
-from application.projections.runner import ProjectionRunner
+from application.projections.runner import ProjectionRunner, ProjectionsBehind
 from application.projections.market import MarketProjector
 from application.projections.trading import TokensProjector, TradingProjector
 from application.projections.users import UsersProjector
@@ -91,6 +91,7 @@ class Container(containers.DeclarativeContainer):
     projections = providers.Singleton(
         ProjectionRunner,
         store=event_store,
+        clock=clock,
         projectors=providers.List(
             providers.Singleton(CategoriesProjector, categories_view),
             providers.Singleton(UsersProjector, users_view),
@@ -179,7 +180,10 @@ class Runtime:
             self._following = asyncio.create_task(self.c.exchange().follow(), name="follow-the-engine")
         tune_garbage_collector()
         self.c.pubsub()
-        await runner.catch_up()
+        try:
+            await runner.catch_up()
+        except ProjectionsBehind as behind:  # poison is set aside; this is a view whose database refused
+            log.warning("starting with views behind (the runner keeps trying): %s", behind)
         self._projecting = asyncio.create_task(runner.run(), name="projections")
 
     async def stop(self) -> None:
