@@ -1,4 +1,4 @@
-"""``peoplecoin``: serve the API, look after the projections, manage categories."""
+"""``peoplecoin``: serve the API, look after the projections, audit, manage categories."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ import asyncio
 import sys
 from collections.abc import Awaitable, Callable
 
+from application.audit import run_audit
 from application.commands import AddCategory, RenameCategory
 from application.projections.runner import ProjectionsBehind, UnknownProjection
 from domain.shared.errors import DomainError
 from entrypoints.config import ConfigError, Settings
-from entrypoints.container import Container, build, close_stores, open_stores
+from entrypoints.container import Container, audit_checks, build, close_stores, open_stores
 from entrypoints.logs import configure_logging
 
 
@@ -110,6 +111,27 @@ async def _rebuild(c: Container, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _audit(c: Container, args: argparse.Namespace) -> int:
+    try:
+        results = await run_audit(audit_checks(c))
+    except Exception as error:  # a database refused: no verdict either way
+        print(f"peoplecoin: the audit could not finish: {type(error).__name__}: {error}", file=sys.stderr)
+        return 2
+    failed = False
+    for result in results:
+        if not result.differences:
+            print(f"ok: {result.name}: {result.summary}")
+            continue
+        failed = True
+        first = result.differences[0]
+        more = len(result.differences) - 1
+        print(f"FAILED: {result.name}: {result.summary}")
+        print(f"  first difference: {first.where}" + (f" (and {more} more)" if more else ""))
+        print(f"    {result.found_label}: {first.found}")
+        print(f"    {result.expected_label}: {first.expected}")
+    return 1 if failed else 0
+
+
 async def _add_category(c: Container, args: argparse.Namespace) -> int:
     done = await c.add_category()(AddCategory(args.name, args.slug))
     print(f"added {done.value.slug} ({done.value.id}) at position {done.position}")
@@ -140,6 +162,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     rebuild.add_argument("name", nargs="?")
     rebuild.set_defaults(action=_rebuild)
+
+    commands.add_parser(
+        "audit", help="check that what is shown agrees with what is recorded (every view equals a fresh replay)"
+    ).set_defaults(action=_audit)
 
     categories = commands.add_parser("categories", help="creator categories")
     verbs = categories.add_subparsers(dest="verb", required=True)

@@ -11,8 +11,10 @@ import asyncio
 import gc
 import hashlib
 import logging
-from contextlib import suppress
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
 from datetime import timedelta
+from typing import cast
 
 from dependency_injector import containers, providers
 
@@ -29,11 +31,14 @@ from adapters.pubsub.redis import RedisPubSub
 from adapters.pubsub.snapshots import InProcessSnapshots, RedisSnapshots
 from adapters.sui.signatures import SuiSignatureVerifier
 from adapters.system import SystemClock, SystemRandomness, random_id
+from adapters.views.audit import SqlViewReader, scratch_database
+from adapters.views.base import SqlView
 from adapters.views.categories import SqlCategoriesView
 from adapters.views.database import ViewDatabase, sqlalchemy_url
 from adapters.views.market import SqlMarketView
 from adapters.views.trading import SqlTokensView, SqlTradingView
 from adapters.views.users import SqlUsersView
+from application.audit import AuditCheck, Replay, ViewsMatchReplay
 from application.handlers.auth import AuthSettings, Authentication
 from application.handlers.categories import AddCategoryHandler, RenameCategoryHandler, SeedCategoriesHandler
 from application.handlers.users import EmailVerification, ProfileHandler
@@ -159,6 +164,29 @@ async def open_stores(c: Container) -> None:
     seeded = await c.seed_categories()()
     if seeded.value:
         log.info("seeded %d default categories", len(seeded.value))
+
+
+def audit_checks(c: Container) -> list[AuditCheck]:
+    """What ``peoplecoin audit`` runs, in order. The engine's checks (conservation of money, holds) go here."""
+    return [ViewsMatchReplay(c.projections(), view_reader(c), lambda: replay_views(c))]
+
+
+def view_reader(c: Container) -> SqlViewReader:
+    runner: ProjectionRunner = c.projections()
+    return SqlViewReader(c.view_database(), [cast(SqlView, runner.projector(n).view) for n in runner.names])
+
+
+@asynccontextmanager
+async def replay_views(c: Container) -> AsyncIterator[Replay]:
+    """Every view, empty, in a scratch database of the live one's kind, fed from the live event store."""
+    async with scratch_database(c.view_database()) as (db, where):
+        scratch = build(c.settings())
+        scratch.event_store.override(providers.Object(c.event_store()))
+        scratch.view_database.override(providers.Object(db))
+        scratch.projections.add_kwargs(alert=False)  # a poison event set aside in the replay is no live alert
+        runner: ProjectionRunner = scratch.projections()
+        await db.migrate(runner.names)
+        yield Replay(runner, view_reader(scratch), where)
 
 
 class Runtime:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 from uuid import UUID
 
 import httpx
+import psycopg
 
 from adapters.eventstore.postgres import PostgresEventStore
 from adapters.eventstore.sqlite import SqliteEventStore
@@ -40,6 +42,16 @@ def append_profile(server: Server, user_id: str, **profile: str | None) -> int:
             await store.close()
 
     return asyncio.run(append())
+
+
+def execute_on_views(server: Server, statement: str, *params: str) -> None:
+    url = server.env.get("PEOPLECOIN_DATABASE_URL")
+    if url:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(statement.replace("?", "%s"), params)  # type: ignore[arg-type]
+    else:
+        with sqlite3.connect(Path(server.env["PEOPLECOIN_DATA_DIR"]) / "views.sqlite3") as conn:
+            conn.execute(statement, params)
 
 
 def profile_at(client: httpx.Client, tokens: dict[str, Any], position: int) -> dict[str, Any]:
@@ -90,3 +102,13 @@ def test_a_poison_event_is_set_aside_and_the_server_keeps_projecting_alerting_an
         assert profile_at(client, ann, second)["username"] == "annabel"
     status = server.cli("projections", "status")
     assert re.search(rf"users\s+\d+\s+\d+\s+\d+\s+2 \(at {poison}, {second}\)", status.stdout), status.stdout
+
+    # the replay sets the same events aside, so the audit holds; a row changed by hand is named
+    audit = server.cli("audit")
+    assert audit.returncode == 0, audit.stdout + audit.stderr
+    assert "ok: views equal a fresh replay" in audit.stdout
+    execute_on_views(server, "UPDATE users SET bio = 'tampered' WHERE wallet_address = ?", ann["user"]["wallet_address"])
+    audit = server.cli("audit")
+    assert audit.returncode == 1, audit.stdout + audit.stderr
+    assert f"view users, table users, key {ann['user']['id']}" in audit.stdout
+    assert "bio='tampered'" in audit.stdout and "bio=None" in audit.stdout
