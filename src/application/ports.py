@@ -147,15 +147,58 @@ class ProjectionRaced(Exception):
     """Another projector moved this view past the position it started from; nothing was written."""
 
 
+class ViewUnavailable(Exception):
+    """The view's database could not be reached or is busy (connection lost, lock, deadlock); nothing was written.
+
+    It says nothing about the events: they are tried again later, never set aside.
+    """
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """An event a view could not apply, set aside so the view could move past it."""
+
+    view: str
+    position: int
+    topic: str  # the event's class path, as stored
+    stream_id: UUID
+    stream_version: int
+    error: str
+    first_failed_at: datetime
+    last_failed_at: datetime
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class ViewProgress:
+    position: int
+    dead_letters: int  # how many events the view has set aside
+
+
 class View(Protocol):
-    """A read model: rows in their own tables and the log position they reflect."""
+    """A read model: rows in their own tables, the log position they reflect, and the events it set aside."""
 
     name: str
 
     async def position(self) -> int: ...
 
+    async def progress(self) -> ViewProgress:
+        """Position and dead-letter count, read together."""
+        ...
+
     async def reset(self) -> None:
-        """Empty the view and set its position to 0, in one transaction."""
+        """Empty the view, forget its dead letters and set its position to 0, in one transaction."""
+        ...
+
+    async def set_aside(self, expected: int, letter: DeadLetter) -> None:
+        """Store the dead letter and move the view from ``expected`` to its position, in one transaction.
+
+        Raises ProjectionRaced, writing nothing, when the view is no longer at ``expected``.
+        """
+        ...
+
+    async def dead_letters(self) -> list[DeadLetter]:
+        """The events this view set aside, oldest first."""
         ...
 
 

@@ -1,4 +1,4 @@
-"""``peoplecoin``: serve the API, look after the projections, manage categories."""
+"""``peoplecoin``: serve the API, look after the projections, audit, manage categories."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ import asyncio
 import sys
 from collections.abc import Awaitable, Callable
 
+from application.audit import run_audit
 from application.commands import AddCategory, RenameCategory
-from application.projections.runner import UnknownProjection
+from application.projections.runner import ProjectionsBehind, UnknownProjection
 from domain.shared.errors import DomainError
 from entrypoints.config import ConfigError, Settings
-from entrypoints.container import Container, build, close_stores, open_stores
+from entrypoints.container import Container, audit_checks, build, close_stores, open_stores
 from entrypoints.logs import configure_logging
 
 
@@ -63,9 +64,33 @@ async def _with_stores(settings: Settings, args: argparse.Namespace) -> int:
 
 async def _status(c: Container, args: argparse.Namespace) -> int:
     rows = await c.projections().status()
-    print(f"{'view':<24}{'position':>10}{'head':>10}{'lag':>10}")
+    print(f"{'view':<24}{'position':>10}{'head':>10}{'lag':>10}  dead letters")
     for row in rows:
-        print(f"{row.name:<24}{row.position:>10}{row.head:>10}{row.lag:>10}")
+        print(f"{row.name:<24}{row.position:>10}{row.head:>10}{row.lag:>10}  {_dead_letters(row.dead_letters)}")
+    return 0
+
+
+def _dead_letters(positions: tuple[int, ...], shown: int = 10) -> str:
+    if not positions:
+        return "0"
+    listed = ", ".join(str(p) for p in positions[:shown]) + (", …" if len(positions) > shown else "")
+    return f"{len(positions)} (at {listed})"
+
+
+async def _list_dead_letters(c: Container, args: argparse.Namespace) -> int:
+    try:
+        letters = await c.projections().dead_letters(args.name)
+    except UnknownProjection as unknown:
+        print(f"peoplecoin: {unknown}", file=sys.stderr)
+        return 2
+    for d in letters:
+        print(
+            f"{d.view} at {d.position}: {d.topic} (stream {d.stream_id} version {d.stream_version}), "
+            f"{d.attempts} attempts from {d.first_failed_at:%Y-%m-%d %H:%M:%S} to {d.last_failed_at:%Y-%m-%d %H:%M:%S} UTC"
+        )
+        print(f"    {d.error}")
+    if not letters:
+        print("no dead letters")
     return 0
 
 
@@ -77,8 +102,34 @@ async def _rebuild(c: Container, args: argparse.Namespace) -> int:
         except UnknownProjection as unknown:
             print(f"peoplecoin: {unknown}", file=sys.stderr)
             return 2
-        print(f"rebuilt {name} to position {await runner.projector(name).view.position()}")
+        except ProjectionsBehind as behind:
+            print(f"peoplecoin: {name} could not be rebuilt: {behind}", file=sys.stderr)
+            return 1
+        letters = await runner.dead_letters(name)
+        aside = f" ({len(letters)} events set aside: projections dead-letters {name})" if letters else ""
+        print(f"rebuilt {name} to position {await runner.projector(name).view.position()}{aside}")
     return 0
+
+
+async def _audit(c: Container, args: argparse.Namespace) -> int:
+    try:
+        results = await run_audit(audit_checks(c))
+    except Exception as error:  # a database refused: no verdict either way
+        print(f"peoplecoin: the audit could not finish: {type(error).__name__}: {error}", file=sys.stderr)
+        return 2
+    failed = False
+    for result in results:
+        if not result.differences:
+            print(f"ok: {result.name}: {result.summary}")
+            continue
+        failed = True
+        first = result.differences[0]
+        more = len(result.differences) - 1
+        print(f"FAILED: {result.name}: {result.summary}")
+        print(f"  first difference: {first.where}" + (f" (and {more} more)" if more else ""))
+        print(f"    {result.found_label}: {first.found}")
+        print(f"    {result.expected_label}: {first.expected}")
+    return 1 if failed else 0
 
 
 async def _add_category(c: Container, args: argparse.Namespace) -> int:
@@ -100,10 +151,21 @@ def _parser() -> argparse.ArgumentParser:
 
     projections = commands.add_parser("projections", help="views built from the event log")
     views = projections.add_subparsers(dest="verb", required=True)
-    views.add_parser("status", help="each view's position and lag").set_defaults(action=_status)
-    rebuild = views.add_parser("rebuild", help="empty a view (or all) and replay the whole log into it")
+    views.add_parser("status", help="each view's position, lag and dead letters").set_defaults(action=_status)
+    letters = views.add_parser(
+        "dead-letters", help="the events a view (or every view) could not apply and set aside, with the error"
+    )
+    letters.add_argument("name", nargs="?")
+    letters.set_defaults(action=_list_dead_letters)
+    rebuild = views.add_parser(
+        "rebuild", help="empty a view (or all), forget its dead letters and replay the whole log into it (retrying them)"
+    )
     rebuild.add_argument("name", nargs="?")
     rebuild.set_defaults(action=_rebuild)
+
+    commands.add_parser(
+        "audit", help="check that what is shown agrees with what is recorded (every view equals a fresh replay)"
+    ).set_defaults(action=_audit)
 
     categories = commands.add_parser("categories", help="creator categories")
     verbs = categories.add_subparsers(dest="verb", required=True)

@@ -13,15 +13,17 @@ import asyncio
 import gc
 import hashlib
 import logging
-from contextlib import suppress
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
 from datetime import timedelta
+from typing import cast
 
 from dependency_injector import containers, providers
 
 from adapters.auth.jwt import JwtAccessTokens
 from adapters.chain.local import LocalLedgerChain
 from adapters.eventstore.postgres import PostgresEventStore
-from adapters.eventstore.snapshots import RecorderSnapshots
+from adapters.eventstore.snapshots import RecorderSnapshots, encode_snapshot
 from adapters.eventstore.sqlite import SqliteEventStore
 from adapters.keys.redis import RedisExpiringKeys
 from adapters.keys.sql import SqlExpiringKeys
@@ -33,21 +35,25 @@ from adapters.lease.file import FileLease
 from adapters.lease.postgres import PostgresAdvisoryLease
 from adapters.sui.signatures import SuiSignatureVerifier
 from adapters.system import SystemClock, SystemRandomness, random_id
+from adapters.views.audit import SqlViewReader, scratch_database
+from adapters.views.base import SqlView
 from adapters.views.categories import SqlCategoriesView
 from adapters.views.database import ViewDatabase, sqlalchemy_url
 from adapters.views.market import SqlMarketView
 from adapters.views.trading import SqlTokensView, SqlTradingView
 from adapters.views.users import SqlUsersView
+from application.audit import AuditCheck, Replay, ViewsMatchReplay
 from application.handlers.auth import AuthSettings, Authentication
 from application.handlers.categories import AddCategoryHandler, RenameCategoryHandler, SeedCategoriesHandler
 from application.handlers.users import EmailVerification, ProfileHandler
 from application.projections.categories import CategoriesProjector
-from application.projections.runner import ProjectionRunner
+from application.projections.runner import ProjectionRunner, ProjectionsBehind
 from application.projections.market import MarketProjector
 from application.projections.trading import TokensProjector, TradingProjector
 from application.projections.users import UsersProjector
 from application.live.follower import MarketFollower
 from application.queries import CategoryQueries, MarketQueries, ReadYourWrites, TradingQueries, UserQueries
+from application.trading.audit import MoneyCheck
 from application.trading.exchange import Exchange
 from entrypoints.config import Settings
 from entrypoints.engine import AppendNudges, EngineRole
@@ -106,6 +112,7 @@ class Container(containers.DeclarativeContainer):
     projections = providers.Singleton(
         ProjectionRunner,
         store=event_store,
+        clock=clock,
         projectors=providers.List(
             providers.Singleton(CategoriesProjector, categories_view),
             providers.Singleton(UsersProjector, users_view),
@@ -168,6 +175,32 @@ async def open_stores(c: Container) -> None:
         log.info("seeded %d default categories", len(seeded.value))
 
 
+def audit_checks(c: Container) -> list[AuditCheck]:
+    """What ``peoplecoin audit`` runs, in order: money (replayed from the first event), then every view."""
+    return [
+        MoneyCheck(c.event_store(), c.snapshot_store(), encode_snapshot),
+        ViewsMatchReplay(c.projections(), view_reader(c), lambda: replay_views(c)),
+    ]
+
+
+def view_reader(c: Container) -> SqlViewReader:
+    runner: ProjectionRunner = c.projections()
+    return SqlViewReader(c.view_database(), [cast(SqlView, runner.projector(n).view) for n in runner.names])
+
+
+@asynccontextmanager
+async def replay_views(c: Container) -> AsyncIterator[Replay]:
+    """Every view, empty, in a scratch database of the live one's kind, fed from the live event store."""
+    async with scratch_database(c.view_database()) as (db, where):
+        scratch = build(c.settings())
+        scratch.event_store.override(providers.Object(c.event_store()))
+        scratch.view_database.override(providers.Object(db))
+        scratch.projections.add_kwargs(alert=False)  # a poison event set aside in the replay is no live alert
+        runner: ProjectionRunner = scratch.projections()
+        await db.migrate(runner.names)
+        yield Replay(runner, view_reader(scratch), where)
+
+
 class Runtime:
     """The serving process's life: stores open, the committed market loaded and followed, the engine run
     where this process holds the writer lease (or stood by until it can), projections running; closed in reverse."""
@@ -198,7 +231,10 @@ class Runtime:
             self._tasks.append(asyncio.create_task(engine.run(), name="engine-role"))
             self._engine = engine
         tune_garbage_collector()
-        await runner.catch_up()
+        try:
+            await runner.catch_up()
+        except ProjectionsBehind as behind:  # poison is set aside; this is a view whose database refused
+            log.warning("starting with views behind (the runner keeps trying): %s", behind)
         self._tasks.append(asyncio.create_task(runner.run(), name="projections"))
 
     async def stop(self) -> None:

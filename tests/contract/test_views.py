@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from uuid import uuid4
 
+import psycopg
 import pytest
+from sqlalchemy import text
 
 from adapters.eventstore.memory import InMemoryEventStore
 from adapters.views.categories import SqlCategoriesView
 from adapters.views.database import ViewDatabase, sqlalchemy_url
-from application.ports import ProjectionRaced, Recorded
+from adapters.views.users import SqlUsersView
+from application.ports import DeadLetter, ProjectionRaced, Recorded, ViewProgress, ViewUnavailable
 from application.projections.categories import CategoriesProjector, CategoryRow
-from application.projections.runner import ProjectionRunner
+from application.projections.runner import ProjectionRunner, ProjectionsBehind
 from domain.creator.categories import CATALOG_ID
 from domain.creator.events import CategoryAdded, CategoryRenamed
 
@@ -248,3 +251,98 @@ async def test_the_trading_views_agree_with_the_engine_and_rebuild_equal(db: Vie
     await runner.rebuild("trading")
     assert [await trading.order(p.value.order.id) for p in placed] == live  # type: ignore[attr-defined]
     assert await trading.fills(bob, token, 100, None) == bob_fills
+
+
+def letter(position: int, view: str = "categories", error: str = "ValueError: no") -> DeadLetter:
+    return DeadLetter(
+        view=view, position=position, topic="domain.creator.events:CategoryAdded", stream_id=CATALOG_ID,
+        stream_version=position, error=error, first_failed_at=T0, last_failed_at=T0 + timedelta(seconds=3), attempts=7,
+    )
+
+
+async def test_a_dead_letter_is_stored_with_the_views_new_position_and_a_stale_one_writes_nothing(
+    db: ViewDatabase, view: SqlCategoriesView
+) -> None:
+    await CategoriesProjector(view).project([Recorded(1, added(1, "Art"))], expected=0)
+    nul = letter(2, error="DBAPIError: invalid byte sequence 0x00 in 'a\\x00b'")
+    await view.set_aside(1, nul)
+    assert await view.progress() == ViewProgress(2, 1)
+    assert await view.dead_letters() == [nul]
+    with pytest.raises(ProjectionRaced):
+        await view.set_aside(1, letter(3))
+    assert await view.progress() == ViewProgress(2, 1)
+    await db.migrate(["categories", "users"])
+    other = SqlUsersView(db)
+    await other.set_aside(0, letter(1, view="users"))
+    assert [d.position for d in await view.dead_letters()] == [2]
+    await view.reset()
+    assert await view.progress() == ViewProgress(0, 0)
+    assert [(d.view, d.position) for d in await other.dead_letters()] == [("users", 1)]
+
+
+async def test_an_event_the_database_refuses_is_set_aside_and_the_events_around_it_are_applied_once(
+    view: SqlCategoriesView,
+) -> None:
+    store = InMemoryEventStore()
+    art = added(1, "Art")
+    same_slug = CategoryAdded(originator_id=CATALOG_ID, originator_version=3, at=T0, category_id=uuid4(), slug="art", name="Art")
+    await store.append([art, added(2, "Music"), same_slug, added(4, "Food")])
+    runner = ProjectionRunner(store, [CategoriesProjector(view)], retry_delay=0)
+    await runner.catch_up()
+    assert [r.slug for r in await view.page(10)] == ["art", "food", "music"]
+    [poison] = await view.dead_letters()
+    assert (poison.position, poison.stream_version, poison.topic) == (3, 3, "domain.creator.events:CategoryAdded")
+    assert "IntegrityError" in poison.error and poison.attempts >= 3
+    assert await view.position() == 4
+    await runner.rebuild("categories")  # still refused: set aside again, once
+    assert [d.position for d in await view.dead_letters()] == [3]
+    assert [r.slug for r in await view.page(10)] == ["art", "food", "music"]
+
+
+async def test_a_view_whose_table_is_gone_is_unavailable_not_poisoned_and_waits(
+    db: ViewDatabase, view: SqlCategoriesView
+) -> None:
+    store = InMemoryEventStore()
+    await store.append([added(1, "Art"), added(2, "Music")])
+    async with db.engine.begin() as conn:
+        await conn.execute(text("DROP TABLE categories"))
+    runner = ProjectionRunner(store, [CategoriesProjector(view)], retry_delay=0)
+    with pytest.raises(ProjectionsBehind) as behind:
+        await runner.catch_up()
+    assert isinstance(behind.value.errors["categories"], ViewUnavailable)
+    assert await view.progress() == ViewProgress(0, 0)
+
+
+async def test_a_connection_cut_under_a_view_heals_on_a_retry_and_sets_nothing_aside(postgres_url: str) -> None:
+    db = ViewDatabase(sqlalchemy_url(postgres_url))
+    await db.migrate(["categories"])
+    view = SqlCategoriesView(db)
+    projector = CategoriesProjector(view)
+    cut: list[int] = []
+    calls: list[int] = []
+
+    class CutOnce:
+        """Cuts the view's pooled connections under the first write, as a restart or a proxy would."""
+
+        view = projector.view
+
+        async def project(self, batch: Sequence[Recorded], expected: int) -> None:
+            calls.append(expected)
+            if not cut:
+                with psycopg.connect(postgres_url, autocommit=True) as admin:
+                    cut.extend(r[0] for r in admin.execute(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                        " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    ))
+            await projector.project(batch, expected)
+
+    try:
+        store = InMemoryEventStore()
+        await store.append([added(1, "Art"), added(2, "Music")])
+        await ProjectionRunner(store, [CutOnce()], retry_delay=0).catch_up()
+        assert cut and all(cut)
+        assert calls == [0, 0]  # the write on the cut connection failed, whole; its retry wrote the batch
+        assert [r.slug for r in await view.page(10)] == ["art", "music"]
+        assert await view.progress() == ViewProgress(2, 0)
+    finally:
+        await db.close()

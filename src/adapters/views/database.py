@@ -14,6 +14,8 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, event, select, text
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -22,6 +24,12 @@ from adapters.views.tables import projection_positions
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 MIGRATION_LOCK = 7_401_990_311  # an arbitrary key for PostgreSQL's advisory lock
+
+# SQLSTATE classes and codes that are about the database, not the data: connection (08), invalid transaction
+# state (25: a read-only replica after a failover), transaction rolled back (40: serialization, deadlock), syntax or
+# access (42: a table or column missing, privileges), insufficient resources (53), object in use or locked (55),
+# operator intervention (57: shutdown, statement timeout), system error (58).
+_NOT_THE_DATA = ("08", "25", "40", "42", "53", "55", "57", "58")
 
 
 def sqlalchemy_url(database_url: str) -> str:
@@ -62,6 +70,17 @@ class ViewDatabase:
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """True when the database failed rather than the rows written: trying later (or after a fix) can help, and
+    setting the events aside would not. SQLite says so as OperationalError (locked, I/O, no such table)."""
+    if isinstance(error, OSError | TimeoutError | PoolTimeout | OperationalError):
+        return True
+    if isinstance(error, DBAPIError):
+        state = getattr(error.orig, "sqlstate", None) or ""
+        return error.connection_invalidated or state.startswith(_NOT_THE_DATA)
+    return False
 
 
 def _upgrade(connection: Connection) -> None:

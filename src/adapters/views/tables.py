@@ -51,6 +51,20 @@ projection_positions = Table(
     Column("position", BigInteger, nullable=False),
 )
 
+dead_letters = Table(
+    "dead_letters",
+    metadata,
+    Column("view", String(64), primary_key=True),
+    Column("position", BigInteger, primary_key=True),
+    Column("topic", String(300), nullable=False),
+    Column("stream_id", Uuid, nullable=False),
+    Column("stream_version", BigInteger, nullable=False),
+    Column("error", Text, nullable=False),
+    Column("first_failed_at", UtcDateTime, nullable=False),
+    Column("last_failed_at", UtcDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False),
+)
+
 categories = Table(
     "categories",
     metadata,

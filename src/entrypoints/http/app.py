@@ -31,6 +31,7 @@ from entrypoints.http.controllers.trading import (
 )
 from entrypoints.http.controllers.users import UsersController
 from entrypoints.http.errors import problem_details
+from entrypoints.http.metrics import ProjectionCollector
 from entrypoints.http.ratelimit import STORE, rate_limit_middleware
 from entrypoints.http.ws import live_feed
 
@@ -47,13 +48,16 @@ def current_market(container: Container) -> Callable[[], Awaitable[CommittedMark
 
 def create_app(container: Container) -> Litestar:
     runtime = Runtime(container)
+    projection_metrics = ProjectionCollector(container.projections)
 
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
         await runtime.start()
+        projection_metrics.register()
         try:
             yield
         finally:
+            projection_metrics.unregister()
             await runtime.stop()
 
     prometheus = PrometheusConfig(
