@@ -25,10 +25,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
-from application.trading.state import MarketState, MarketStateSnapshot, OrderSnapshot
+from application.trading.state import MarketState, MarketStateSnapshot
 from domain.orderbook.book import OrderBook
 from domain.orderbook.events import OrderAccepted, OrderClosed, TradeExecuted
-from domain.orderbook.order import BUY, GTC, LIMIT, SELL, Fill, Liquidity, Order
+from domain.orderbook.order import BUY, GTC, LIMIT, SELL, Fill, Liquidity, Order, OrderState
 from domain.shared.aggregate import DomainEvent
 
 RECENT_TRADES = 50
@@ -91,7 +91,7 @@ class OrderUpdate:
     token_id: UUID
     user_id: UUID
     sequence: int
-    order: OrderSnapshot
+    order: OrderState
     fills: list[Fill]
 
 
@@ -253,7 +253,7 @@ class CommittedMarket:
         for order in step.orders.values():
             key = channel_key("user_orders", token_id, order.user_id)
             updates.append(
-                OrderUpdate(token_id, order.user_id, self._next(key), OrderSnapshot.of(order), step.fills.get(order.id, []))
+                OrderUpdate(token_id, order.user_id, self._next(key), order.state(), step.fills.get(order.id, []))
             )
         return updates
 

@@ -33,10 +33,11 @@ from uuid import UUID
 from application.errors import ServiceUnavailable
 from application.ports import ClosedOrders, Clock, EventStore, Fenced, SnapshotStore
 from application.trading.group_commit import GroupCommit
-from application.trading.state import MarketState, OrderSnapshot
+from application.trading.state import MarketState
 from domain.account.events import Deposited
 from domain.account.ledger import Deposit
 from domain.orderbook.book import Fill, NewOrder, OrderBook
+from domain.orderbook.order import OrderState
 from domain.orderbook.errors import OrderNotFound, OrderNotOpen
 from domain.shared.aggregate import DomainEvent
 from domain.shared.money import USD
@@ -74,7 +75,7 @@ class Done:
 
 @dataclass(frozen=True, slots=True)
 class PlacementSnapshot:
-    order: OrderSnapshot
+    order: OrderState
     fills: list[Fill]
     repeated: bool
 
@@ -195,7 +196,7 @@ class Exchange:
     async def place(self, token_id: UUID, new: NewOrder) -> Done:
         book = self._book(token_id)
         placement = book.place(new, self._clock.now())
-        snapshot = PlacementSnapshot(OrderSnapshot.of(placement.order), list(placement.fills), placement.repeated)
+        snapshot = PlacementSnapshot(placement.order.state(), list(placement.fills), placement.repeated)
         return await self._commit_events(book.collect_events(), snapshot)
 
     async def cancel(self, user_id: UUID, order_id: UUID) -> Done:
@@ -204,9 +205,9 @@ class Exchange:
         if order is None or order.user_id != user_id:
             await self._refuse_closed(user_id, order_id)
         assert order is not None
-        book = self._book(order.market)
+        book = self._book(order.token_id)
         cancelled = book.cancel(order_id, user_id, self._clock.now())
-        return await self._commit_events(book.collect_events(), OrderSnapshot.of(cancelled))
+        return await self._commit_events(book.collect_events(), cancelled.state())
 
     async def _refuse_closed(self, user_id: UUID, order_id: UUID) -> None:
         """Closed orders are not kept in memory: the trading view tells a closed order from none at all."""
@@ -219,10 +220,10 @@ class Exchange:
         self._check_running()
         now = self._clock.now()
         books = [self.state.book(token_id)] if token_id else list(self.state.books.values())
-        cancelled: list[OrderSnapshot] = []
+        cancelled: list[OrderState] = []
         events: list[DomainEvent] = []
         for book in books:
-            cancelled += [OrderSnapshot.of(o) for o in book.cancel_all(user_id, now)]
+            cancelled += [o.state() for o in book.cancel_all(user_id, now)]
             events += book.collect_events()
         return await self._commit_events(events, cancelled)
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
 from uuid import UUID
 
 from domain.account.events import Deposited
@@ -19,7 +18,7 @@ from domain.account.ledger import ACCOUNTS_ID, Accounts, Ledger, LedgerEntry
 from domain.orderbook.book import BookState, OrderBook
 from domain.orderbook.errors import MarketNotFound
 from domain.orderbook.events import MarketOpened
-from domain.orderbook.order import OpenOrders, Order
+from domain.orderbook.order import OpenOrders
 from domain.shared.aggregate import DomainEvent
 from domain.shared.money import USD, USD_DECIMALS
 from domain.token.errors import TokenNotFound
@@ -112,47 +111,3 @@ class MarketState:
     def decimals(self, asset: str) -> int:
         return USD_DECIMALS if asset == USD else self.tokens[UUID(asset)].decimals
 
-
-@dataclass(frozen=True, slots=True)
-class OrderSnapshot:
-    """An order as it stood at one moment (the live Order keeps changing, and leaves memory when it closes)."""
-
-    id: UUID
-    client_order_id: str | None
-    token_id: UUID
-    user_id: UUID
-    side: str
-    type: str
-    time_in_force: str
-    price: int
-    quantity: int
-    quote_amount: int
-    filled: int
-    remaining: int
-    notional: int
-    fees: int
-    status: str
-    created_at: datetime
-    updated_at: datetime
-
-    @classmethod
-    def of(cls, order: Order) -> OrderSnapshot:
-        return cls(
-            order.id,
-            order.client_order_id,
-            order.market,
-            order.user_id,
-            order.side,
-            order.type,
-            order.time_in_force,
-            order.price,
-            order.quantity,
-            order.quote_amount,
-            order.filled,
-            order.remaining,
-            order.notional,
-            order.fees,
-            order.status,
-            order.created_at,
-            order.updated_at,
-        )

@@ -139,7 +139,7 @@ class OrderBook(Aggregate):
     def find(self, order_id: UUID) -> Order | None:
         """An open order of this book."""
         order = self.open_orders.get(order_id)
-        return order if order is not None and order.market == self.id else None
+        return order if order is not None and order.token_id == self.id else None
 
     def open_orders_of(self, user_id: UUID) -> list[Order]:
         return self.open_orders.of_user(user_id, self.id)

@@ -92,10 +92,11 @@ class Fill:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OrderState:
-    """An open order as a snapshot keeps it: every field of Order, plain."""
+    """An order as it stood at one moment, every field of Order, plain: what a snapshot keeps of an open
+    order, and what a command answers (the live Order keeps changing, and leaves memory when it closes)."""
 
     id: UUID
-    market: UUID
+    token_id: UUID  # the market's book
     user_id: UUID
     client_order_id: str | None
     side: str
@@ -121,14 +122,14 @@ class Order:
     """An order's state. Mutated only by OrderBook._apply."""
 
     __slots__ = (
-        "id", "market", "user_id", "client_order_id", "side", "type", "time_in_force", "price", "quantity",
+        "id", "token_id", "user_id", "client_order_id", "side", "type", "time_in_force", "price", "quantity",
         "quote_amount", "post_only", "self_trade_prevention", "remaining", "hold", "filled", "notional", "fees",
         "status", "created_at", "updated_at", "fills",
     )
 
     def __init__(self, e: OrderAccepted) -> None:
         self.id = e.order_id
-        self.market = e.originator_id
+        self.token_id = e.originator_id
         self.user_id = e.user_id
         self.client_order_id = e.client_order_id
         self.side = e.side
@@ -199,12 +200,12 @@ class OpenOrders:
     def by_client_id(self, user_id: UUID, client_order_id: str) -> Order | None:
         return self._by_client_id.get((user_id, client_order_id))
 
-    def of_user(self, user_id: UUID, market: UUID | None = None) -> list[Order]:
+    def of_user(self, user_id: UUID, token_id: UUID | None = None) -> list[Order]:
         """The user's open orders, oldest first; of one market when it is named."""
         mine = self._by_user.get(user_id)
         if not mine:
             return []
-        return [o for o in mine.values() if market is None or o.market == market]
+        return [o for o in mine.values() if token_id is None or o.token_id == token_id]
 
     def add(self, order: Order) -> None:
         self._by_id[order.id] = order

@@ -30,7 +30,6 @@ from application.live.market import (
     channel_key,
 )
 from application.ports import PubSub, Subscription
-from application.trading.state import OrderSnapshot
 from entrypoints.http.presenters import book_levels, fill_response, order_response, usd
 from entrypoints.http.schemas import FillResponse, LevelResponse, OrderResponse
 from entrypoints.http.units import from_units
@@ -139,7 +138,7 @@ class LiveFeed:
         else:
             assert user_id is not None
             orders = market.state.open_orders.of_user(user_id, token_id)
-            data = OpenOrdersData([order_response(OrderSnapshot.of(o), decimals) for o in orders])
+            data = OpenOrdersData([order_response(o, decimals) for o in orders])
         sequence = market.sequence(key)
         return sequence, _encode(SnapshotMessage(channel, token_id, sequence, data))
 

@@ -13,10 +13,11 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from application.live.market import CommittedMarket, channel_key
 from application.ports import AccessClaims, IdGenerator
 from application.queries import TradingQueries
-from application.trading.exchange import Exchange, OrderSnapshot, PlacementSnapshot
+from application.trading.exchange import Exchange, PlacementSnapshot
 from domain.account.errors import InvalidAmount
 from domain.orderbook.book import BUY, NewOrder
 from domain.orderbook.errors import InvalidPriceTick, InvalidQuantityLot, MarketNotFound
+from domain.orderbook.order import OrderState
 from domain.shared.money import MICRO, USD, USD_DECIMALS
 from domain.token.errors import TokenNotFound
 from domain.token.events import TokenListed
@@ -152,7 +153,7 @@ class OrdersController(Controller):
         self, order_id: UUID, claims: AccessClaims, exchange: Exchange, market: CommittedMarket
     ) -> Response[OrderResponse]:
         done = await exchange.cancel(claims.user_id, order_id)
-        order: OrderSnapshot = done.value  # type: ignore[assignment]
+        order: OrderState = done.value  # type: ignore[assignment]
         return Response(
             order_response(order, market.state.tokens[order.token_id].decimals), headers={POSITION_HEADER: str(done.position)}
         )
@@ -163,7 +164,7 @@ class OrdersController(Controller):
     ) -> Response[CancelledResponse]:
         token = market.state.token(token_id).token_id if token_id else None
         done = await exchange.cancel_all(claims.user_id, token)
-        orders: list[OrderSnapshot] = done.value  # type: ignore[assignment]
+        orders: list[OrderState] = done.value  # type: ignore[assignment]
         body = CancelledResponse([order_response(o, market.state.tokens[o.token_id].decimals) for o in orders])
         return Response(body, headers={POSITION_HEADER: str(done.position)})
 
