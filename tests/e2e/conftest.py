@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -111,6 +112,34 @@ def start_server(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -
     for srv in started:
         if srv.process is not None:
             srv.kill(signal.SIGKILL)
+    if request.node.get_closest_marker("tampers") is None:
+        audit_stores(started)
+
+
+def audit_stores(servers: list[Server]) -> None:
+    """``peoplecoin audit``'s checks on every store the test's servers used, after they are gone: whatever a test
+    did to them (kill -9 included), money is conserved and every view equals a fresh replay. In this process,
+    to spare a command's start-up per test."""
+    from application.audit import run_audit
+    from entrypoints.config import Settings
+    from entrypoints.container import audit_checks, build, close_stores, open_stores
+
+    async def audit(env: dict[str, str]) -> list[str]:
+        c = build(Settings.from_env(env))
+        await open_stores(c)
+        try:
+            return [
+                f"{r.name}: {d.where}: {r.found_label} {d.found}, {r.expected_label} {d.expected}"
+                for r in await run_audit(audit_checks(c))
+                for d in r.differences[:3]
+            ]
+        finally:
+            await close_stores(c)
+
+    stores = {srv.env.get("PEOPLECOIN_DATABASE_URL") or srv.env["PEOPLECOIN_DATA_DIR"]: srv.env for srv in servers}
+    for store, env in stores.items():
+        differences = asyncio.run(audit(env))
+        assert differences == [], f"the audit of {store} after the test: {differences}"
 
 
 @pytest.fixture

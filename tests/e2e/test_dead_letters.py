@@ -17,6 +17,7 @@ from typing import Any
 from uuid import UUID
 
 import httpx
+import pytest
 import psycopg
 
 from adapters.eventstore.postgres import PostgresEventStore
@@ -64,6 +65,7 @@ def profile_at(client: httpx.Client, tokens: dict[str, Any], position: int) -> d
     return response.json()
 
 
+@pytest.mark.tampers  # it changes a view row by hand, to see the audit name it
 def test_a_poison_event_is_set_aside_and_the_server_keeps_projecting_alerting_and_restarting(
     start_server: Callable[..., Server], backend: str
 ) -> None:
