@@ -11,6 +11,7 @@ from uuid import UUID, uuid5
 
 from domain.shared.aggregate import Aggregate, DomainEvent
 from domain.shared.money import MAX_QUANTITY
+from domain.shared.text import check_text
 from domain.token.errors import InvalidSymbol, InvalidTokenParameters, SymbolTaken
 from domain.token.events import TokenListed
 
@@ -24,8 +25,9 @@ MAX_SUPPLY = MAX_QUANTITY
 
 
 def normalise_symbol(text: str) -> str:
+    check_text(text, "symbol")
     symbol = text.strip().upper()
-    if not SYMBOL.match(symbol):
+    if not SYMBOL.fullmatch(symbol):
         raise InvalidSymbol("a symbol is 2 to 10 letters and digits, starting with a letter")
     if symbol in RESERVED_SYMBOLS:
         raise InvalidSymbol(f"{symbol} is reserved")
@@ -93,6 +95,7 @@ class Token(Aggregate):
     ) -> TokenListed:
         if self.listing is not None:
             raise SymbolTaken(f"{symbol} is listed already")
+        check_text(name, "name")  # before split(), which would quietly drop \x1c-\x1f and \x85 as whitespace
         clean_name = " ".join(unicodedata.normalize("NFC", name).split())
         if not clean_name or len(clean_name) > NAME_MAX or any(unicodedata.category(c).startswith("C") for c in clean_name):
             raise InvalidTokenParameters(f"a token name has 1 to {NAME_MAX} printable characters")

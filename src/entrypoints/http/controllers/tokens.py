@@ -207,7 +207,7 @@ class AdminTradingController(Controller):
             lot_size=lot,
             min_size=units(data.min_size, data.decimals, InvalidTokenParameters) or lot,
         )
-        creator = wallet_address(data.creator_wallet_address)
+        creator = wallet_address(data.creator_wallet_address, "creator_wallet_address")
         done = await exchange.list_token(
             symbol=data.symbol,
             name=data.name,

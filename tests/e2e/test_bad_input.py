@@ -1,0 +1,92 @@
+"""Bad input through a real server, on both backends: a 4xx problem with a stable code, and nothing changed."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import Server
+from tests.e2e.helpers import API, bearer, sign_in
+from tests.support.wallets import Wallet
+
+PROBLEM = "application/problem+json"
+# NUL (PostgreSQL cannot store it in text), ESC (terminal escapes), NEL (whitespace to str.strip and str.split)
+CONTROL = ["\u0000", "\u001b", "\u0085"]
+
+
+def refused(response: httpx.Response, status: int, code: str) -> None:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith(PROBLEM)
+    assert response.json()["code"] == code, response.text
+
+
+def log_head(server: Server) -> int:
+    status = server.cli("projections", "status")
+    assert status.returncode == 0, status.stderr
+    return int(re.search(r"^users\s+\d+\s+(\d+)", status.stdout, re.MULTILINE).group(1))  # type: ignore[union-attr]
+
+
+def mails(server: Server) -> list[Path]:
+    return sorted((Path(server.env["PEOPLECOIN_DATA_DIR"]) / "mail").glob("*.eml"))
+
+
+@pytest.fixture
+def admin_server(start_server: Callable[..., Server]) -> tuple[Server, Wallet]:
+    admin = Wallet.new()
+    return start_server(PEOPLECOIN_ADMIN_ADDRESSES=admin.address), admin
+
+
+def test_control_characters_in_every_stored_text_are_invalid_text_and_store_nothing(
+    admin_server: tuple[Server, Wallet],
+) -> None:
+    server, admin = admin_server
+    with server.client() as client:
+        auth = bearer(sign_in(client, admin))
+        profile = {"username": "ann_text", "display_name": "Ann", "bio": "hello", "avatar_url": "https://a.example/x.png"}
+        changed = client.patch(f"{API}/users/me", json=profile, headers=auth)
+        assert changed.status_code == 200, changed.text
+        me = client.get(f"{API}/users/me", params={"min_position": changed.headers["x-event-position"]}, headers=auth).json()
+        assert me["username"] == "ann_text"
+        categories = client.get(f"{API}/categories", params={"limit": 500}).json()
+        tokens = client.get(f"{API}/tokens").json()
+        head = log_head(server)
+        listing = {"symbol": "ALICE", "name": "Alice", "creator_wallet_address": admin.address, "total_supply": "1000"}
+        # (method, path, a body that would be accepted, the field to spoil)
+        attempts: list[tuple[str, str, dict[str, Any], str]] = [
+            *[("PATCH", "/users/me", {field: value}, field) for field, value in profile.items()],
+            ("POST", "/users/me/email", {"email": "ann@example.com"}, "email"),
+            ("POST", "/admin/categories", {"name": "Pottery"}, "name"),
+            ("POST", "/admin/categories", {"name": "Pottery", "slug": "pottery"}, "slug"),
+            ("PATCH", "/admin/categories/art", {"name": "Arts"}, "name"),
+            *[("POST", "/admin/tokens", listing, field) for field in ("symbol", "name", "creator_wallet_address")],
+            ("POST", "/admin/deposits", {"address": admin.address, "asset": "USD", "amount": "10"}, "address"),
+        ]
+        for method, path, body, field in attempts:
+            for bad in CONTROL:
+                for spoiled in (body[field][:2] + bad + body[field][2:], body[field] + bad):
+                    answer = client.request(method, API + path, json={**body, field: spoiled}, headers=auth)
+                    refused(answer, 422, "invalid_text")
+                    assert field in answer.json()["detail"], answer.text
+        assert client.get(f"{API}/users/me", headers=auth).json() == me
+        assert client.get(f"{API}/categories", params={"limit": 500}).json() == categories
+        assert client.get(f"{API}/tokens").json() == tokens
+        assert client.get(f"{API}/users/me/balances", headers=auth).json() == [
+            {"asset": "USD", "available": "0", "held": "0", "total": "0"}
+        ]
+    assert log_head(server) == head
+    assert mails(server) == []
+
+
+def test_a_bio_keeps_newlines_and_tabs(server: Server) -> None:
+    with server.client() as client:
+        auth = bearer(sign_in(client, Wallet.new()))
+        changed = client.patch(f"{API}/users/me", json={"bio": "line one\n\tline two"}, headers=auth)
+        assert changed.status_code == 200, changed.text
+        position = changed.headers["x-event-position"]
+        me = client.get(f"{API}/users/me", params={"min_position": position}, headers=auth).json()
+    assert me["bio"] == "line one\n\tline two"
