@@ -90,3 +90,17 @@ def test_a_bio_keeps_newlines_and_tabs(server: Server) -> None:
         position = changed.headers["x-event-position"]
         me = client.get(f"{API}/users/me", params={"min_position": position}, headers=auth).json()
     assert me["bio"] == "line one\n\tline two"
+
+
+UNMAILABLE = ["a,b@example.com", "a@b@example.com", "ann@localhost", "Ann <ann@example.com>", "jöhn@example.com", "x" * 65 + "@example.com"]
+
+
+def test_an_email_that_cannot_be_mailed_is_invalid_email_and_neither_stored_nor_mailed(server: Server) -> None:
+    with server.client() as client:
+        auth = bearer(sign_in(client, Wallet.new()))
+        head = log_head(server)
+        for email in UNMAILABLE:
+            refused(client.post(f"{API}/users/me/email", json={"email": email}, headers=auth), 422, "invalid_email")
+        assert client.get(f"{API}/users/me", headers=auth).json()["email"] is None
+    assert log_head(server) == head
+    assert mails(server) == []

@@ -235,6 +235,8 @@ def _avatar_url(value: str) -> str | None:
 
 
 def _email(value: str) -> str:
+    """The last line of defence: the handler has already normalised the address with email-validator
+    (application.ports.EmailAddresses); this keeps the stored event an address whatever the caller."""
     check_text(value, "email")
     email = value.strip()
     if len(email) > 254 or not EMAIL.fullmatch(email):
