@@ -104,3 +104,42 @@ def test_an_email_that_cannot_be_mailed_is_invalid_email_and_neither_stored_nor_
         assert client.get(f"{API}/users/me", headers=auth).json()["email"] is None
     assert log_head(server) == head
     assert mails(server) == []
+
+
+def body_operations(client: httpx.Client) -> list[tuple[str, str]]:
+    document = client.get("/schema/openapi.json").json()
+    return [
+        (method.upper(), re.sub(r"\{[^}]+\}", "art", path))
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        if isinstance(operation, dict) and "requestBody" in operation
+    ]
+
+
+@pytest.mark.parametrize("backend", ["embedded"])  # the limits sit in front of every backend alike
+def test_a_body_nested_too_deep_or_too_large_is_refused_on_every_route_and_stores_nothing(
+    admin_server: tuple[Server, Wallet],
+) -> None:
+    server, admin = admin_server
+    with server.client() as client:
+        auth = bearer(sign_in(client, admin))
+        routes = body_operations(client)
+        assert len(routes) >= 10, routes
+        head = log_head(server)
+        deep_array = b"[" * 1000 + b"]" * 1000
+        deep_object = b'{"a":' * 1000 + b"1" + b"}" * 1000
+        just_too_deep = b'{"name": ' + b"[" * 32 + b"]" * 32 + b"}"  # 33 with the object
+        huge = b'{"name": "' + b"x" * (1024 * 1024) + b'"}'
+        for method, path in routes:
+            for body in (deep_array, deep_object, just_too_deep):
+                answer = client.request(method, path, content=body, headers={**auth, "Content-Type": "application/json"})
+                refused(answer, 400, "json_too_deep")
+            refused(client.request(method, path, content=huge, headers={**auth, "Content-Type": "application/json"}), 413, "payload_too_large")
+            chunked = client.request(method, path, content=iter([huge[:1000], huge[1000:]]), headers={**auth, "Content-Type": "application/json"})
+            refused(chunked, 413, "payload_too_large")
+        # Depth 32 is within the limit: the body reaches the handler, which says what is wrong with it.
+        at_the_limit = client.post(f"{API}/admin/categories", content=b'{"name": ' + b"[" * 31 + b"]" * 31 + b"}", headers=auth)
+        refused(at_the_limit, 422, "validation_error")
+        quoted = client.post(f"{API}/admin/categories", json={"name": "[" * 100 + '\\"{' * 100}, headers=auth)
+        refused(quoted, 422, "invalid_category_name")  # brackets inside a string are text, whatever their number
+    assert log_head(server) == head

@@ -18,6 +18,7 @@ from litestar.stores.redis import RedisStore
 
 from entrypoints.container import Container, Runtime
 from entrypoints.http.auth import APP_STATE_KEY, provide_claims
+from entrypoints.http.bodies import MAX_BODY_BYTES, BodyLimits
 from entrypoints.http.controllers.auth import AuthController
 from entrypoints.http.controllers.categories import AdminCategoriesController, CategoriesController
 from entrypoints.http.controllers.health import HealthController, ReadinessChecks
@@ -119,7 +120,9 @@ def create_app(container: Container) -> Litestar:
         dependencies=dependencies,
         lifespan=[lifespan],
         plugins=[problem_details],
-        middleware=[prometheus.middleware, *rate_limit_middleware(settings.rate_limits, container.access_tokens())],
+        # Body limits run inside the rate limits: a refused client's body is never read.
+        middleware=[prometheus.middleware, *rate_limit_middleware(settings.rate_limits, container.access_tokens()), BodyLimits()],
+        request_max_body_size=MAX_BODY_BYTES,
         stores=stores,
         state=State({APP_STATE_KEY: container.authentication()}),
         openapi_config=OpenAPIConfig(
