@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from entrypoints.http.schemas import encode_cursor
 from tests.e2e.conftest import Server
 from tests.e2e.helpers import API, bearer, sign_in
 from tests.support.wallets import Wallet
@@ -143,3 +144,35 @@ def test_a_body_nested_too_deep_or_too_large_is_refused_on_every_route_and_store
         quoted = client.post(f"{API}/admin/categories", json={"name": "[" * 100 + '\\"{' * 100}, headers=auth)
         refused(quoted, 422, "invalid_category_name")  # brackets inside a string are text, whatever their number
     assert log_head(server) == head
+
+
+def test_cursors_times_and_numbers_out_of_range_are_422_never_500(admin_server: tuple[Server, Wallet]) -> None:
+    server, admin = admin_server
+    with server.client() as client:
+        auth = bearer(sign_in(client, admin))
+        listing = {"symbol": "ALICE", "name": "Alice", "creator_wallet_address": admin.address, "total_supply": "1000"}
+        assert client.post(f"{API}/admin/tokens", json=listing, headers=auth).status_code == 201
+        lists = ["/categories", "/tokens", "/tokens/ALICE/holders", "/tokens/ALICE/transactions", "/orders", "/trades", "/transactions"]
+        bad_cursors = [
+            encode_cursor(2**63), encode_cursor(-1), encode_cursor(10**30), encode_cursor(1.5), encode_cursor(True),
+            encode_cursor("\u0000"), encode_cursor("x" * 65), encode_cursor([2**63, "trade", "USD"]),
+            encode_cursor([1, "trade\u0000", "USD"]), encode_cursor({"a": 1}), "%%%", "", "A" * 1001,
+        ]
+        for path in lists:
+            assert client.get(API + path, headers=auth).status_code == 200, path
+            for bad in bad_cursors:
+                refused(client.get(API + path, params={"cursor": bad}, headers=auth), 422, "invalid_cursor" if len(bad) <= 1000 else "validation_error")
+        assert client.get(f"{API}/orders", params={"cursor": encode_cursor(2**63 - 1)}, headers=auth).json()["items"] == []
+        history = f"{API}/tokens/ALICE/price-history"
+        for name in ("from", "to"):
+            for value in ["9999-12-31T23:59:59Z", "0001-01-01T00:00:00Z", "1999-12-31T23:59:59Z", "2100-01-01T00:00:01Z",
+                          "0001-01-01", "99999999999999999999", "-1", "2026-13-45T00:00:00Z", "\u0000"]:
+                refused(client.get(history, params={name: value}), 422, "validation_error")
+        assert client.get(history, params={"from": "2026-11-30T00:00:00Z", "to": "2026-11-30T01:00:00"}).status_code == 200
+        numbers = [
+            ("/categories", "limit", 2**64), ("/categories", "limit", -1), ("/categories", "min_position", 2**63),
+            ("/categories", "min_position", -(2**63) - 1), ("/orderbook/ALICE", "depth", 10**30), ("/users/me", "min_position", 0),
+        ]
+        for path, name, value in numbers:
+            refused(client.get(API + path, params={name: value}, headers=auth), 422, "validation_error")
+        refused(client.get(f"{API}/categories", params={"min_position": 2**63 - 1}), 422, "min_position_not_written")

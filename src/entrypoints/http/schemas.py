@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-from datetime import datetime
+import re
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Annotated, Generic, TypeVar
 from uuid import UUID
 
@@ -16,11 +17,18 @@ from entrypoints.http.errors import Problem
 
 T = TypeVar("T")
 
+INT64_MAX = 2**63 - 1  # the largest integer PostgreSQL's bigint and SQLite's integer hold
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)  # times a query may name: nothing here is older, and date
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)  # arithmetic near year 1 or 9999 overflows
+_CURSOR_TEXT = re.compile(r"[0-9A-Za-z_-]{0,64}")  # what a sort key we hand out holds: slugs, kinds, ids, "USD"
+
 Limit = Annotated[int, Parameter(ge=1, le=500, description="How many items, 1 to 500.")]
-Cursor = Annotated[str | None, Parameter(description="The next_cursor of the previous page.")]
+Cursor = Annotated[str | None, Parameter(max_length=1000, description="The next_cursor of the previous page.")]
 MinPosition = Annotated[
     int | None,
-    Parameter(ge=1, description="Wait briefly until the answer reflects this log position (X-Event-Position)."),
+    Parameter(
+        ge=1, le=INT64_MAX, description="Wait briefly until the answer reflects this log position (X-Event-Position)."
+    ),
 ]
 
 
@@ -34,12 +42,46 @@ def encode_cursor(key: object) -> str:
 
 
 def decode_cursor(cursor: str | None, type_: type[T]) -> T | None:
+    """The sort key a cursor holds, of ``type_``; anything else, or anything no list could have handed out
+    (an integer outside 0..2^63-1, text other than a short plain word), is ``422 invalid_cursor``."""
     if cursor is None:
         return None
     try:
-        return msgspec.json.decode(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)), type=type_)
+        key = msgspec.json.decode(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)), type=type_)
     except (binascii.Error, ValueError, msgspec.DecodeError):
-        raise Problem(422, "invalid_cursor", "the cursor is not one this list gave out") from None
+        key = None
+    if key is None or not _plausible_key(key):
+        raise Problem(422, "invalid_cursor", "the cursor is not one this list gave out")
+    return key
+
+
+def _plausible_key(key: object) -> bool:
+    if isinstance(key, tuple | list):
+        return all(_plausible_key(part) for part in key)
+    if isinstance(key, bool):
+        return False
+    if isinstance(key, int):
+        return 0 <= key <= INT64_MAX
+    return isinstance(key, str) and _CURSOR_TEXT.fullmatch(key) is not None
+
+
+def query_time(at: datetime | None, name: str) -> datetime | None:
+    """A time from the query in UTC (one without an offset is taken as UTC), from 2000-01-01 to 2100-01-01;
+    anything outside is ``422 validation_error`` naming the parameter."""
+    if at is None:
+        return None
+    at = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+    if not EARLIEST <= at <= LATEST:
+        message = f"{name} is a time from {EARLIEST:%Y-%m-%d} to {LATEST:%Y-%m-%d}"
+        raise Problem(422, "validation_error", message, errors=[{"key": name, "message": message, "source": "query"}])
+    return at
+
+
+def time_parameter(name: str) -> Parameter:  # type: ignore[valid-type]
+    return Parameter(  # type: ignore[no-any-return]
+        query=name,
+        description=f"RFC 3339; UTC when it has no offset; from {EARLIEST:%Y-%m-%d} to {LATEST:%Y-%m-%d}.",
+    )
 
 
 def page_of(items: list[T], limit: int, key_of: Callable[[T], object]) -> Page[T]:

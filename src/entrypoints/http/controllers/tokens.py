@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 from uuid import UUID
 
 from litestar import Controller, Response, get, post
-from litestar.params import Parameter
 from litestar.status_codes import HTTP_201_CREATED
 
 from application.ports import AccessClaims, Chain
@@ -41,6 +40,8 @@ from entrypoints.http.schemas import (
     TransactionResponse,
     decode_cursor,
     page_of,
+    query_time,
+    time_parameter,
 )
 from entrypoints.http.units import from_units, ratio
 
@@ -122,13 +123,12 @@ class TokensController(Controller):
         exchange: Exchange,
         market_queries: MarketQueries,
         interval: Literal["1m", "5m", "15m", "1h", "4h", "1d"] = "1h",
-        from_: Annotated[datetime | None, Parameter(query="from")] = None,
-        to: datetime | None = None,
+        from_: Annotated[datetime | None, time_parameter("from")] = None,
+        to: Annotated[datetime | None, time_parameter("to")] = None,
     ) -> list[CandleResponse]:
         token = exchange.token(token_ref)
-        candles = await market_queries.candles(
-            token.token_id, interval, _utc(from_), _utc(to), token.initial_price, token.at
-        )
+        start, end = query_time(from_, "from"), query_time(to, "to")
+        candles = await market_queries.candles(token.token_id, interval, start, end, token.initial_price, token.at)
         d = token.decimals
         return [
             CandleResponse(c.start, usd(c.open), usd(c.high), usd(c.low), usd(c.close), from_units(c.volume, d), usd(c.quote_volume), c.trades)
@@ -178,12 +178,6 @@ class TokensController(Controller):
             [PublicTradeResponse(r.trade_id, usd(r.price), from_units(r.quantity, token.decimals), r.taker_side, r.at) for r in page.items],
             page.next_cursor,
         )
-
-
-def _utc(at: datetime | None) -> datetime | None:
-    if at is None:
-        return None
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
 
 
 class AdminTradingController(Controller):
