@@ -31,6 +31,7 @@ from entrypoints.http.controllers.trading import (
 )
 from entrypoints.http.controllers.users import UsersController
 from entrypoints.http.errors import problem_details
+from entrypoints.http.openapi import SECURITY_COMPONENTS, ProblemResponses
 from entrypoints.http.ratelimit import STORE, rate_limit_middleware
 from entrypoints.http.ws import live_feed
 
@@ -119,7 +120,7 @@ def create_app(container: Container) -> Litestar:
         ],
         dependencies=dependencies,
         lifespan=[lifespan],
-        plugins=[problem_details],
+        plugins=[problem_details, ProblemResponses()],
         # Body limits run inside the rate limits: a refused client's body is never read.
         middleware=[prometheus.middleware, *rate_limit_middleware(settings.rate_limits, container.access_tokens()), BodyLimits()],
         request_max_body_size=MAX_BODY_BYTES,
@@ -129,6 +130,7 @@ def create_app(container: Container) -> Litestar:
             title="PeopleCoin API",
             version="1",
             path="/schema",
+            components=SECURITY_COMPONENTS,
             render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin()],
         ),
         logging_config=None,

@@ -13,6 +13,7 @@ from uuid import UUID
 import msgspec
 from litestar.params import Parameter
 
+from entrypoints.http.enums import Kind, Maker, Movement, MovementStatus, RoleName, Side, Status, Stp, Tif
 from entrypoints.http.errors import Problem
 
 T = TypeVar("T")
@@ -128,7 +129,7 @@ class UserResponse(msgspec.Struct):
     avatar_url: str | None
     email: str | None
     email_verified: bool
-    roles: list[str]
+    roles: list[RoleName]
     created_at: datetime
 
 
@@ -173,21 +174,21 @@ class RenameCategoryRequest(msgspec.Struct):
 
 class OrderRequest(msgspec.Struct, forbid_unknown_fields=True):
     token_id: str
-    side: str
-    type: str
+    side: Side
+    type: Kind
     price: str | None = None
     quantity: str | None = None
     quote_amount: str | None = None
-    time_in_force: str | None = None
+    time_in_force: Tif | None = None
     post_only: bool = False
     client_order_id: Annotated[str, msgspec.Meta(min_length=1, max_length=64)] | None = None
-    self_trade_prevention: str = "cancel_maker"
+    self_trade_prevention: Stp = "cancel_maker"
 
 
 class EstimateRequest(msgspec.Struct, forbid_unknown_fields=True):
     token_id: str
-    side: str
-    type: str
+    side: Side
+    type: Kind
     price: str | None = None
     quantity: str | None = None
     quote_amount: str | None = None
@@ -197,8 +198,8 @@ class OrderResponse(msgspec.Struct):
     id: UUID
     client_order_id: str | None
     token_id: UUID
-    side: str
-    type: str
+    side: Side
+    type: Kind
     price: str | None
     quantity: str | None
     quote_amount: str | None
@@ -206,8 +207,8 @@ class OrderResponse(msgspec.Struct):
     remaining_quantity: str
     average_price: str | None
     fees_paid: str
-    time_in_force: str
-    status: str
+    time_in_force: Tif
+    status: Status
     created_at: datetime
     updated_at: datetime
 
@@ -217,7 +218,7 @@ class FillResponse(msgspec.Struct):
     price: str
     quantity: str
     fee: str
-    liquidity: str
+    liquidity: Maker
 
 
 class PlacementResponse(msgspec.Struct):
@@ -233,17 +234,17 @@ class TradeResponse(msgspec.Struct):
     trade_id: UUID
     order_id: UUID
     token_id: UUID
-    side: str
+    side: Side
     price: str
     quantity: str
     fee: str
-    liquidity: str
+    liquidity: Maker
     timestamp: datetime
 
 
 class EstimateResponse(msgspec.Struct):
     token_id: UUID
-    side: str
+    side: Side
     filled_quantity: str
     average_price: str | None
     notional: str
@@ -350,15 +351,15 @@ class PublicTradeResponse(msgspec.Struct):
     id: UUID
     price: str
     quantity: str
-    taker_side: str
+    taker_side: Side
     timestamp: datetime
 
 
 class TransactionResponse(msgspec.Struct):
-    kind: str
+    kind: Movement
     asset: str
     amount: str
-    status: str
+    status: MovementStatus
     reference: str | None
     transaction_digest: str | None
     timestamp: datetime

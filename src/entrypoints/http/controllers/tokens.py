@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated
 from uuid import UUID
 
 from litestar import Controller, Response, get, post
@@ -24,7 +24,9 @@ from domain.token.token import MarketParameters, default_parameters
 from entrypoints.http.auth import requires
 from entrypoints.http.controllers.auth import POSITION_HEADER
 from entrypoints.http.controllers.trading import USD_DECIMALS, units, usd
+from entrypoints.http.enums import CandleInterval, TokenSort
 from entrypoints.http.errors import Problem
+from entrypoints.http.openapi import problems
 from entrypoints.http.schemas import (
     CandleResponse,
     Cursor,
@@ -80,11 +82,11 @@ async def token_detail(token: TokenListed, exchange: Exchange, market: MarketQue
 
 
 SORTS = {
-    "market_cap": lambda t: -Decimal(t.market_cap or 0),
-    "volume_24h": lambda t: -Decimal(t.quote_volume_24h),
-    "price_change_24h": lambda t: -Decimal(t.change_24h or 0),
-    "newest": lambda t: -t.listed_at.timestamp(),
-    "symbol": lambda t: t.symbol,
+    TokenSort.MARKET_CAP: lambda t: -Decimal(t.market_cap or 0),
+    TokenSort.VOLUME_24H: lambda t: -Decimal(t.quote_volume_24h),
+    TokenSort.PRICE_CHANGE_24H: lambda t: -Decimal(t.change_24h or 0),
+    TokenSort.NEWEST: lambda t: -t.listed_at.timestamp(),
+    TokenSort.SYMBOL: lambda t: t.symbol,
 }
 
 
@@ -98,7 +100,7 @@ class TokensController(Controller):
         exchange: Exchange,
         market_queries: MarketQueries,
         read_your_writes: ReadYourWrites,
-        sort: Literal["market_cap", "volume_24h", "price_change_24h", "newest", "symbol"] = "market_cap",
+        sort: TokenSort = TokenSort.MARKET_CAP,
         limit: Limit = 50,
         cursor: Cursor = None,
     ) -> Page[TokenDetailResponse]:
@@ -122,7 +124,7 @@ class TokensController(Controller):
         token_ref: str,
         exchange: Exchange,
         market_queries: MarketQueries,
-        interval: Literal["1m", "5m", "15m", "1h", "4h", "1d"] = "1h",
+        interval: CandleInterval = CandleInterval.H1,
         from_: Annotated[datetime | None, time_parameter("from")] = None,
         to: Annotated[datetime | None, time_parameter("to")] = None,
     ) -> list[CandleResponse]:
@@ -185,7 +187,9 @@ class AdminTradingController(Controller):
     tags = ["admin"]
     guards = [requires("admin")]
 
-    @post("/tokens", summary="List a token: its market opens and the whole supply goes to the creator")
+    @post(
+        "/tokens", responses=problems(409), summary="List a token: its market opens and the whole supply goes to the creator"
+    )
     async def list_token(
         self,
         data: ListTokenRequest,
@@ -216,7 +220,7 @@ class AdminTradingController(Controller):
         body = await token_detail(listing, exchange, market_queries)
         return Response(body, status_code=HTTP_201_CREATED, headers={POSITION_HEADER: str(done.position)})
 
-    @post("/deposits", summary="Record a deposit as the chain watcher would (local ledger only)")
+    @post("/deposits", responses=problems(404), summary="Record a deposit as the chain watcher would (local ledger only)")
     async def deposit(self, data: DepositRequest, exchange: Exchange, chain: Chain) -> Response[DepositResponse]:
         if not chain.is_local:
             raise Problem(404, "not_found", "deposits come from the chain; this endpoint exists only with the local ledger")
