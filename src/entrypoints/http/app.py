@@ -31,6 +31,7 @@ from entrypoints.http.controllers.trading import (
 )
 from entrypoints.http.controllers.users import UsersController
 from entrypoints.http.errors import problem_details
+from entrypoints.http.headers import cors, secure_headers
 from entrypoints.http.openapi import SECURITY_COMPONENTS, ProblemResponses
 from entrypoints.http.ratelimit import STORE, rate_limit_middleware
 from entrypoints.http.ws import live_feed
@@ -124,6 +125,8 @@ def create_app(container: Container) -> Litestar:
         # Body limits run inside the rate limits: a refused client's body is never read.
         middleware=[prometheus.middleware, *rate_limit_middleware(settings.rate_limits, container.access_tokens()), BodyLimits()],
         request_max_body_size=MAX_BODY_BYTES,
+        before_send=[secure_headers],
+        cors_config=cors(settings.cors_origins),
         stores=stores,
         state=State({APP_STATE_KEY: container.authentication()}),
         openapi_config=OpenAPIConfig(
