@@ -152,6 +152,10 @@ def test_cursors_times_and_numbers_out_of_range_are_422_never_500(admin_server: 
         auth = bearer(sign_in(client, admin))
         listing = {"symbol": "ALICE", "name": "Alice", "creator_wallet_address": admin.address, "total_supply": "1000"}
         assert client.post(f"{API}/admin/tokens", json=listing, headers=auth).status_code == 201
+        for field, value in (("initial_price", "1" * 30), ("tick_size", "1" * 25), ("lot_size", "1" * 25)):
+            too_big = {**listing, "symbol": "BIG", field: value}
+            refused(client.post(f"{API}/admin/tokens", json=too_big, headers=auth), 422, "invalid_token_parameters")
+        assert client.get(f"{API}/tokens").status_code == 200  # the market view keeps up
         lists = ["/categories", "/tokens", "/tokens/ALICE/holders", "/tokens/ALICE/transactions", "/orders", "/trades", "/transactions"]
         bad_cursors = [
             encode_cursor(2**63), encode_cursor(-1), encode_cursor(10**30), encode_cursor(1.5), encode_cursor(True),

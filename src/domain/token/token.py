@@ -10,7 +10,7 @@ from datetime import datetime
 from uuid import UUID, uuid5
 
 from domain.shared.aggregate import Aggregate, DomainEvent
-from domain.shared.money import MAX_QUANTITY
+from domain.shared.money import MAX_PRICE, MAX_QUANTITY
 from domain.shared.text import check_text
 from domain.token.errors import InvalidSymbol, InvalidTokenParameters, SymbolTaken
 from domain.token.events import TokenListed
@@ -59,6 +59,8 @@ class MarketParameters:
             raise InvalidTokenParameters("decimals are 0 to 9")
         if self.tick_size <= 0 or self.lot_size <= 0 or self.min_size <= 0:
             raise InvalidTokenParameters("tick, lot and min size are more than zero")
+        if self.tick_size > MAX_PRICE or self.lot_size > MAX_QUANTITY or self.min_size > MAX_QUANTITY:
+            raise InvalidTokenParameters("the tick size is at most the highest price, lot and min size at most the largest supply")
         if self.min_size % self.lot_size:
             raise InvalidTokenParameters("the min size is a whole number of lots")
         if self.tick_size * self.lot_size % self.scale:
@@ -102,8 +104,8 @@ class Token(Aggregate):
         parameters.check()
         if not 0 < total_supply <= MAX_SUPPLY or total_supply % parameters.lot_size:
             raise InvalidTokenParameters("the supply is more than zero, at most 10^14 base units, and whole lots")
-        if initial_price < 0 or initial_price % parameters.tick_size:
-            raise InvalidTokenParameters("the initial price is a multiple of the tick size")
+        if not 0 <= initial_price <= MAX_PRICE or initial_price % parameters.tick_size:
+            raise InvalidTokenParameters("the initial price is a multiple of the tick size, at most 10,000 USD")
         self._record(
             TokenListed(
                 originator_id=self.id,
