@@ -12,7 +12,7 @@ from litestar.di import Provide
 from litestar.middleware.rate_limit import DURATION_VALUES
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
-from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.plugins.prometheus import PrometheusConfig
 from litestar.stores.memory import MemoryStore
 from litestar.stores.redis import RedisStore
 
@@ -21,7 +21,7 @@ from entrypoints.http.auth import APP_STATE_KEY, provide_claims
 from entrypoints.http.bodies import MAX_BODY_BYTES, BodyLimits
 from entrypoints.http.controllers.auth import AuthController
 from entrypoints.http.controllers.categories import AdminCategoriesController, CategoriesController
-from entrypoints.http.controllers.health import HealthController, ReadinessChecks
+from entrypoints.http.controllers.health import HealthController, MetricsController, ReadinessChecks
 from entrypoints.http.controllers.tokens import AdminTradingController, TokensController, TransactionsController
 from entrypoints.http.controllers.trading import (
     BalancesController,
@@ -105,7 +105,7 @@ def create_app(container: Container) -> Litestar:
     return Litestar(
         route_handlers=[
             HealthController,
-            PrometheusController,
+            MetricsController,
             CategoriesController,
             AdminCategoriesController,
             AuthController,

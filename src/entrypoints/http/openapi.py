@@ -124,13 +124,16 @@ def statuses_of(handler: HTTPRouteHandler, route: HTTPRoute) -> set[int]:
 @dataclass
 class ProblemOperation(Operation):
     """An operation whose error answers are all ours: Litestar's own 400 (its ``ValidationException`` shape,
-    ``application/json``, added to any handler with parameters) is dropped; a refused parameter is our 422."""
+    ``application/json``, added to any handler with parameters) is dropped, as a refused parameter is our
+    422; and a 204 has no body, where Litestar documents a JSON ``null``."""
 
     def __post_init__(self) -> None:
         for status, response in list((self.responses or {}).items()):
             ours = isinstance(response, OpenAPIResponse) and PROBLEM_JSON in (response.content or {})
             if status[0] in "45" and not ours:
                 del self.responses[status]  # type: ignore[union-attr]
+            elif status == "204" and isinstance(response, OpenAPIResponse):
+                response.content = None
 
 
 class ProblemResponses(ReceiveRoutePlugin):

@@ -33,6 +33,15 @@ MinPosition = Annotated[
 ]
 
 
+# Shapes the document states so a client (and a fuzzer) can form valid values; the rules that refuse
+# others stay where they are, with their own codes (validation_error, invalid_address, invalid_symbol).
+DecimalText = Annotated[
+    str, Parameter(pattern=r"^[0-9]{1,30}(\.[0-9]{1,30})?$", description='A decimal number as a string, e.g. "12.5".')
+]
+Address = Annotated[str, Parameter(pattern=r"^0x[0-9a-fA-F]{64}$", description="A Sui address: 0x and 64 hex digits.")]
+Symbol = Annotated[str, Parameter(pattern=r"^[A-Za-z][A-Za-z0-9]{1,9}$", description="2 to 10 letters and digits.")]
+
+
 class Page(msgspec.Struct, Generic[T]):
     items: list[T]
     next_cursor: str | None
@@ -101,7 +110,7 @@ class CategoryResponse(msgspec.Struct):
 
 
 class NonceRequest(msgspec.Struct):
-    address: str
+    address: Address
 
 
 class NonceResponse(msgspec.Struct):
@@ -111,7 +120,7 @@ class NonceResponse(msgspec.Struct):
 
 
 class VerifyRequest(msgspec.Struct):
-    address: str
+    address: Address
     message: str
     signature: str
 
@@ -176,9 +185,9 @@ class OrderRequest(msgspec.Struct, forbid_unknown_fields=True):
     token_id: str
     side: Side
     type: Kind
-    price: str | None = None
-    quantity: str | None = None
-    quote_amount: str | None = None
+    price: DecimalText | None = None
+    quantity: DecimalText | None = None
+    quote_amount: DecimalText | None = None
     time_in_force: Tif | None = None
     post_only: bool = False
     client_order_id: Annotated[str, msgspec.Meta(min_length=1, max_length=64)] | None = None
@@ -189,9 +198,9 @@ class EstimateRequest(msgspec.Struct, forbid_unknown_fields=True):
     token_id: str
     side: Side
     type: Kind
-    price: str | None = None
-    quantity: str | None = None
-    quote_amount: str | None = None
+    price: DecimalText | None = None
+    quantity: DecimalText | None = None
+    quote_amount: DecimalText | None = None
 
 
 class OrderResponse(msgspec.Struct):
@@ -279,21 +288,21 @@ class BalanceResponse(msgspec.Struct):
 
 
 class ListTokenRequest(msgspec.Struct, forbid_unknown_fields=True):
-    symbol: str
+    symbol: Symbol
     name: str
-    creator_wallet_address: str
-    total_supply: str
-    initial_price: str | None = None
-    tick_size: str | None = None
-    lot_size: str | None = None
-    min_size: str | None = None
+    creator_wallet_address: Address
+    total_supply: DecimalText
+    initial_price: DecimalText | None = None
+    tick_size: DecimalText | None = None
+    lot_size: DecimalText | None = None
+    min_size: DecimalText | None = None
     decimals: Annotated[int, msgspec.Meta(ge=0, le=9)] = 6
 
 
 class DepositRequest(msgspec.Struct, forbid_unknown_fields=True):
-    address: str
+    address: Address
     asset: str
-    amount: str
+    amount: DecimalText
 
 
 class DepositResponse(msgspec.Struct):
