@@ -236,6 +236,14 @@ class Mailer(Protocol):
         ...
 
 
+class EmailAddresses(Protocol):
+    def normalise(self, text: str) -> str:
+        """``text`` as one plain-ASCII address (``local@domain``, the domain in lower case and IDNA form)
+        that every Mailer accepts; raises domain.identity.errors.InvalidEmail for anything else.
+        Syntax only: no DNS, so it answers the same offline."""
+        ...
+
+
 class ExpiringKeys(Protocol):
     """Small values that expire: sign-in challenges, used-nonce markers, revoked sessions.
 

@@ -42,7 +42,10 @@ def _serve(settings: Settings) -> int:
         port=settings.port,
         log_config=None,
         timeout_graceful_shutdown=20,
-        proxy_headers=False,
+        # X-Forwarded-For and -Proto count only from these addresses (none by default); uvicorn then gives
+        # the app the client's address and scheme, which the rate limits and the access log use.
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=list(settings.trusted_proxies),
         access_log=settings.access_log,
         ws_per_message_deflate=False,  # it would compress each update again for every client: the feed formats once
     )

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from adapters.mail.message import parse_mailbox
 from adapters.mail.smtp import parse_smtp_url
@@ -40,6 +42,8 @@ class Settings:
     access_log: bool
     engine: bool
     snapshot_every: int
+    cors_origins: tuple[str, ...] = ()
+    trusted_proxies: tuple[str, ...] = ()
 
     @property
     def mail_dir(self) -> Path:
@@ -111,7 +115,52 @@ class Settings:
             access_log=(env.get("PEOPLECOIN_ACCESS_LOG") or "off").lower() in ("1", "on", "true", "yes"),
             engine=(env.get("PEOPLECOIN_ENGINE") or "on").lower() not in ("0", "off", "false", "no"),
             snapshot_every=int(snapshot_text),
+            cors_origins=parse_origins(env.get("PEOPLECOIN_CORS_ORIGINS") or ""),
+            trusted_proxies=parse_proxies(env.get("PEOPLECOIN_TRUSTED_PROXIES") or ""),
         )
+
+
+def _items(text: str) -> list[str]:
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
+def parse_origins(text: str) -> tuple[str, ...]:
+    """``PEOPLECOIN_CORS_ORIGINS``: origins (``https://app.example.com``, ``http://localhost:5173``) or ``*``."""
+    origins = []
+    for item in _items(text):
+        if item != "*" and not _is_origin(item):
+            raise ConfigError(
+                f"PEOPLECOIN_CORS_ORIGINS: {item!r} is not an origin like https://app.example.com (scheme, host, optional port)"
+            )
+        origins.append(item if item == "*" else item.rstrip("/").lower())
+    return tuple(origins)
+
+
+def _is_origin(text: str) -> bool:
+    parts = urlsplit(text)
+    try:
+        parts.port  # noqa: B018 - raises for a port that is not a number
+    except ValueError:
+        return False
+    return (
+        parts.scheme in ("http", "https")
+        and bool(parts.hostname)
+        and parts.path in ("", "/")
+        and not (parts.query or parts.fragment or parts.username or parts.password)
+    )
+
+
+def parse_proxies(text: str) -> tuple[str, ...]:
+    """``PEOPLECOIN_TRUSTED_PROXIES``: IP addresses and networks (``10.0.0.0/8``) whose X-Forwarded-For counts."""
+    proxies = []
+    for item in _items(text):
+        try:
+            proxies.append(str(ipaddress.ip_network(item)))  # strict: 10.0.0.1/8 is a mistake, not 10.0.0.0/8
+        except ValueError:
+            raise ConfigError(
+                f"PEOPLECOIN_TRUSTED_PROXIES: {item!r} is not an IP address or network (e.g. 10.0.0.0/8)"
+            ) from None
+    return tuple(proxies)
 
 
 def _kept_secret(path: Path) -> str:

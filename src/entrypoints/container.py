@@ -27,6 +27,7 @@ from adapters.eventstore.snapshots import RecorderSnapshots, encode_snapshot
 from adapters.eventstore.sqlite import SqliteEventStore
 from adapters.keys.redis import RedisExpiringKeys
 from adapters.keys.sql import SqlExpiringKeys
+from adapters.mail.address import EmailValidatorAddresses
 from adapters.mail.files import FileMailer
 from adapters.mail.smtp import SmtpMailer
 from adapters.pubsub.memory import InProcessPubSub
@@ -140,14 +141,16 @@ class Container(containers.DeclarativeContainer):
         ),
     )
     profile_handler = providers.Singleton(ProfileHandler, event_store, clock)
+    email_addresses = providers.Singleton(EmailValidatorAddresses)
     email_verification = providers.Singleton(
-        lambda store, clock, randomness, mailer, s: EmailVerification(
-            store, clock, randomness, mailer, hashlib.sha256(b"email-code:" + s.jwt_secret.encode()).digest()
+        lambda store, clock, randomness, mailer, addresses, s: EmailVerification(
+            store, clock, randomness, mailer, addresses, hashlib.sha256(b"email-code:" + s.jwt_secret.encode()).digest()
         ),
         event_store,
         clock,
         randomness,
         mailer,
+        email_addresses,
         settings,
     )
     user_queries = providers.Singleton(UserQueries, users_view, read_your_writes)

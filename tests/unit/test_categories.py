@@ -43,8 +43,8 @@ def test_a_slug_taken_by_another_name_is_refused() -> None:
         catalog.add(B, "Art!", T1)
 
 
-@pytest.mark.parametrize("name", ["", "   ", "x" * 51, "bad\x00name"])
-def test_empty_overlong_or_control_character_names_are_refused(name: str) -> None:
+@pytest.mark.parametrize("name", ["", "   ", "x" * 51, "bidi\u202eoverride"])
+def test_empty_overlong_or_format_character_names_are_refused(name: str) -> None:
     with pytest.raises(InvalidCategoryName):
         CategoryCatalog().add(A, name, T0)
 

@@ -6,11 +6,12 @@ import hashlib
 import hmac
 from uuid import UUID
 
-from application.ports import Clock, EventStore, Mailer, OutgoingEmail, Randomness
+from application.ports import Clock, EmailAddresses, EventStore, Mailer, OutgoingEmail, Randomness
 from application.unit_of_work import Committed, UnitOfWork, run_command
 from domain.identity.errors import InvalidEmailCode, NotRegistered
 from domain.identity.user import EMAIL_CODE_LIFETIME, EmailCheck, PendingEmail, ProfileChange, User
 from domain.identity.username import UsernameClaim, username_stream
+from domain.shared.text import check_text
 
 EMAIL_CODE_DIGITS = 6
 
@@ -39,16 +40,26 @@ class EmailVerification:
     """Six-digit codes, 15 minutes, 5 attempts; kept only as an HMAC keyed by a server secret."""
 
     def __init__(
-        self, store: EventStore, clock: Clock, randomness: Randomness, mailer: Mailer, code_key: bytes
+        self,
+        store: EventStore,
+        clock: Clock,
+        randomness: Randomness,
+        mailer: Mailer,
+        addresses: EmailAddresses,
+        code_key: bytes,
     ) -> None:
-        self._store, self._clock, self._random, self._mailer, self._key = store, clock, randomness, mailer, code_key
+        self._store, self._clock, self._random, self._mailer = store, clock, randomness, mailer
+        self._addresses, self._key = addresses, code_key
 
     async def send_code(self, user_id: UUID, email: str) -> Committed[PendingEmail]:
+        """The address is checked in full before anything is stored: one the mailer would refuse never is."""
+        check_text(email, "email")
+        address = self._addresses.normalise(email)
         code = self._random.digits(EMAIL_CODE_DIGITS)
 
         async def decide(uow: UnitOfWork) -> PendingEmail:
             user = await _registered(uow, user_id)
-            return user.send_email_code(email, self._hash(user_id, code), self._clock.now())
+            return user.send_email_code(address, self._hash(user_id, code), self._clock.now())
 
         done = await run_command(self._store, decide)
         minutes = int(EMAIL_CODE_LIFETIME.total_seconds() // 60)

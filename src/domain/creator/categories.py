@@ -22,6 +22,7 @@ from domain.creator.errors import (
 )
 from domain.creator.events import CategoryAdded, CategoryRenamed
 from domain.shared.aggregate import Aggregate, DomainEvent
+from domain.shared.text import check_text
 
 CATALOG_ID = UUID("5b0f7c1e-6a43-4c0e-9a57-0c4a3f1e2d01")
 NAME_MAX = 50
@@ -52,7 +53,8 @@ class Category:
 
 
 def clean_name(name: str) -> str:
-    """Collapse inner whitespace, trim, and refuse empty, overlong or control-character names."""
+    """Collapse inner whitespace, trim, and refuse empty, overlong, control- or format-character names."""
+    check_text(name, "name")  # before split(), which would quietly drop \x1c-\x1f and \x85 as whitespace
     cleaned = " ".join(unicodedata.normalize("NFC", name).split())
     if not cleaned or len(cleaned) > NAME_MAX:
         raise InvalidCategoryName(f"a category name has 1 to {NAME_MAX} characters")
@@ -84,8 +86,8 @@ class CategoryCatalog(Aggregate):
 
     def add(self, category_id: UUID, name: str, at: datetime, slug: str | None = None) -> Category:
         name = clean_name(name)
-        slug = slug_for(name) if slug is None else slug
-        if not _SLUG.match(slug) or len(slug) > SLUG_MAX:
+        slug = slug_for(name) if slug is None else check_text(slug, "slug")
+        if slug is None or not _SLUG.fullmatch(slug) or len(slug) > SLUG_MAX:
             raise InvalidCategorySlug(
                 f"a slug is 1 to {SLUG_MAX} lower-case letters, digits and single hyphens"
             )

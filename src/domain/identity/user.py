@@ -27,6 +27,7 @@ from domain.identity.errors import (
 from domain.identity.events import EmailCodeRejected, EmailCodeSent, EmailVerified, ProfileChanged, UserRegistered
 from domain.identity.username import normalise_username
 from domain.shared.aggregate import Aggregate, DomainEvent
+from domain.shared.text import check_text
 
 USER_NAMESPACE = UUID("0d8f4f6e-2f6b-4b7e-9a55-6f1e1c9b7a10")
 ADDRESS = re.compile(r"^0x[0-9a-f]{64}$")
@@ -40,10 +41,11 @@ EMAIL_CODE_ATTEMPTS = 5
 EMAIL_CODE_COOLDOWN = timedelta(seconds=60)
 
 
-def wallet_address(text: str) -> str:
+def wallet_address(text: str, field: str = "address") -> str:
     """A Sui address as we keep it: ``0x`` and 64 lower-case hex digits; upper-case hex is accepted and lowered."""
+    check_text(text, field)
     address = text.strip().lower()
-    if not ADDRESS.match(address):
+    if not ADDRESS.fullmatch(address):
         raise InvalidWalletAddress("a Sui address is 0x followed by 64 hex digits")
     return address
 
@@ -203,10 +205,13 @@ def _optional(value: str | None, clean: object) -> str | None:
 
 
 def _text(value: str, field: str, limit: int, *, multiline: bool = False) -> str:
+    """Control characters are invalid_text, as in every text; beyond that rule a profile field refuses the
+    invisible format characters (bidi overrides, zero-width ones), and a one-line field newline and tab."""
+    check_text(value, field)
     cleaned = unicodedata.normalize("NFC", value).strip()
-    allowed = {"\n"} if multiline else set()
+    allowed = {"\n", "\t"} if multiline else set()
     if any(unicodedata.category(ch).startswith("C") and ch not in allowed for ch in cleaned):
-        raise InvalidProfile(f"{field} holds control characters")
+        raise InvalidProfile(f"{field} holds invisible or line-breaking characters")
     if len(cleaned) > limit:
         raise InvalidProfile(f"{field} has at most {limit} characters")
     return cleaned
@@ -224,14 +229,17 @@ def _avatar_url(value: str) -> str | None:
     url = _text(value, "avatar_url", URL_MAX)
     if not url:
         return None
-    if not re.match(r"^https://[^\s/]+\.[^\s/]+(/\S*)?$", url):
+    if not re.fullmatch(r"https://[^\s/]+\.[^\s/]+(/\S*)?", url):
         raise InvalidProfile("avatar_url must be an https:// URL")
     return url
 
 
 def _email(value: str) -> str:
+    """The last line of defence: the handler has already normalised the address with email-validator
+    (application.ports.EmailAddresses); this keeps the stored event an address whatever the caller."""
+    check_text(value, "email")
     email = value.strip()
-    if len(email) > 254 or not EMAIL.match(email):
+    if len(email) > 254 or not EMAIL.fullmatch(email):
         raise InvalidEmail("that is not an email address")
     local, domain = email.rsplit("@", 1)
     return f"{local}@{domain.lower()}"

@@ -14,6 +14,7 @@ from uuid import UUID, uuid5
 from domain.identity.errors import InvalidUsername, UsernameTaken
 from domain.identity.events import UsernameClaimed, UsernameReleased
 from domain.shared.aggregate import Aggregate, DomainEvent
+from domain.shared.text import check_text
 
 USERNAME_NAMESPACE = UUID("6a3c1b9e-7d2f-4c8a-b1e5-3f9d2a7c4e11")
 USERNAME = re.compile(r"^[a-z][a-z0-9_]{2,29}$")
@@ -25,8 +26,9 @@ RESERVED = frozenset(
 
 def normalise_username(text: str) -> str:
     """Lower case, 3 to 30 of a-z, 0-9 and _, starting with a letter, and not a reserved word."""
+    check_text(text, "username")
     name = text.strip().lower()
-    if not USERNAME.match(name):
+    if not USERNAME.fullmatch(name):
         raise InvalidUsername("a username has 3 to 30 letters, digits or _, and starts with a letter")
     if name in RESERVED:
         raise InvalidUsername(f"{name!r} is reserved")

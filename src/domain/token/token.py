@@ -10,7 +10,8 @@ from datetime import datetime
 from uuid import UUID, uuid5
 
 from domain.shared.aggregate import Aggregate, DomainEvent
-from domain.shared.money import MAX_QUANTITY
+from domain.shared.money import MAX_PRICE, MAX_QUANTITY
+from domain.shared.text import check_text
 from domain.token.errors import InvalidSymbol, InvalidTokenParameters, SymbolTaken
 from domain.token.events import TokenListed
 
@@ -24,8 +25,9 @@ MAX_SUPPLY = MAX_QUANTITY
 
 
 def normalise_symbol(text: str) -> str:
+    check_text(text, "symbol")
     symbol = text.strip().upper()
-    if not SYMBOL.match(symbol):
+    if not SYMBOL.fullmatch(symbol):
         raise InvalidSymbol("a symbol is 2 to 10 letters and digits, starting with a letter")
     if symbol in RESERVED_SYMBOLS:
         raise InvalidSymbol(f"{symbol} is reserved")
@@ -57,6 +59,8 @@ class MarketParameters:
             raise InvalidTokenParameters("decimals are 0 to 9")
         if self.tick_size <= 0 or self.lot_size <= 0 or self.min_size <= 0:
             raise InvalidTokenParameters("tick, lot and min size are more than zero")
+        if self.tick_size > MAX_PRICE or self.lot_size > MAX_QUANTITY or self.min_size > MAX_QUANTITY:
+            raise InvalidTokenParameters("the tick size is at most the highest price, lot and min size at most the largest supply")
         if self.min_size % self.lot_size:
             raise InvalidTokenParameters("the min size is a whole number of lots")
         if self.tick_size * self.lot_size % self.scale:
@@ -93,14 +97,15 @@ class Token(Aggregate):
     ) -> TokenListed:
         if self.listing is not None:
             raise SymbolTaken(f"{symbol} is listed already")
+        check_text(name, "name")  # before split(), which would quietly drop \x1c-\x1f and \x85 as whitespace
         clean_name = " ".join(unicodedata.normalize("NFC", name).split())
         if not clean_name or len(clean_name) > NAME_MAX or any(unicodedata.category(c).startswith("C") for c in clean_name):
             raise InvalidTokenParameters(f"a token name has 1 to {NAME_MAX} printable characters")
         parameters.check()
         if not 0 < total_supply <= MAX_SUPPLY or total_supply % parameters.lot_size:
             raise InvalidTokenParameters("the supply is more than zero, at most 10^14 base units, and whole lots")
-        if initial_price < 0 or initial_price % parameters.tick_size:
-            raise InvalidTokenParameters("the initial price is a multiple of the tick size")
+        if not 0 <= initial_price <= MAX_PRICE or initial_price % parameters.tick_size:
+            raise InvalidTokenParameters("the initial price is a multiple of the tick size, at most 10,000 USD")
         self._record(
             TokenListed(
                 originator_id=self.id,

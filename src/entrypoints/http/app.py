@@ -12,16 +12,17 @@ from litestar.di import Provide
 from litestar.middleware.rate_limit import DURATION_VALUES
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
-from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.plugins.prometheus import PrometheusConfig
 from litestar.stores.memory import MemoryStore
 from litestar.stores.redis import RedisStore
 
 from application.live.market import CommittedMarket
 from entrypoints.container import Container, Runtime
 from entrypoints.http.auth import APP_STATE_KEY, provide_claims
+from entrypoints.http.bodies import MAX_BODY_BYTES, BodyLimits
 from entrypoints.http.controllers.auth import AuthController
 from entrypoints.http.controllers.categories import AdminCategoriesController, CategoriesController
-from entrypoints.http.controllers.health import HealthController, ReadinessChecks
+from entrypoints.http.controllers.health import HealthController, MetricsController, ReadinessChecks
 from entrypoints.http.controllers.tokens import AdminTradingController, TokensController, TransactionsController
 from entrypoints.http.controllers.trading import (
     BalancesController,
@@ -32,6 +33,8 @@ from entrypoints.http.controllers.trading import (
 from entrypoints.http.controllers.users import UsersController
 from entrypoints.http.errors import problem_details
 from entrypoints.http.metrics import ProjectionCollector
+from entrypoints.http.headers import cors, secure_headers
+from entrypoints.http.openapi import SECURITY_COMPONENTS, ProblemResponses
 from entrypoints.http.ratelimit import STORE, rate_limit_middleware
 from entrypoints.http.ws import live_feed
 
@@ -118,7 +121,7 @@ def create_app(container: Container) -> Litestar:
     return Litestar(
         route_handlers=[
             HealthController,
-            PrometheusController,
+            MetricsController,
             CategoriesController,
             AdminCategoriesController,
             AuthController,
@@ -134,14 +137,19 @@ def create_app(container: Container) -> Litestar:
         ],
         dependencies=dependencies,
         lifespan=[lifespan],
-        plugins=[problem_details],
-        middleware=[prometheus.middleware, *rate_limit_middleware(settings.rate_limits, container.access_tokens())],
+        plugins=[problem_details, ProblemResponses()],
+        # Body limits run inside the rate limits: a refused client's body is never read.
+        middleware=[prometheus.middleware, *rate_limit_middleware(settings.rate_limits, container.access_tokens()), BodyLimits()],
+        request_max_body_size=MAX_BODY_BYTES,
+        before_send=[secure_headers],
+        cors_config=cors(settings.cors_origins),
         stores=stores,
         state=State({APP_STATE_KEY: container.authentication()}),
         openapi_config=OpenAPIConfig(
             title="PeopleCoin API",
             version="1",
             path="/schema",
+            components=SECURITY_COMPONENTS,
             render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin()],
         ),
         logging_config=None,

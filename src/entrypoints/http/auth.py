@@ -20,20 +20,28 @@ def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
     return token.strip() or None if scheme.lower() == "bearer" else None
 
 
-def requires(*roles: str) -> Guard:
-    """A guard: a valid, unrevoked access token, holding at least one of ``roles`` when any are named."""
+class Requires:
+    """A guard: a valid, unrevoked access token, holding at least one of ``roles`` when any are named.
 
-    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    A class rather than a closure so the OpenAPI document can read what a route needs (401, 403, Bearer).
+    """
+
+    def __init__(self, *roles: str) -> None:
+        self.roles = roles
+
+    async def __call__(self, connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         token = bearer_token(connection)
         if token is None:
             raise unauthenticated("missing_token", "this needs a signed-in user: send Authorization: Bearer <access token>")
         authentication: Authentication = connection.app.state[APP_STATE_KEY]
         claims = await authentication.authenticate(token)
-        if roles and not set(roles) & set(claims.roles):
-            raise Problem(403, "forbidden", f"this needs the role {' or '.join(roles)}")
+        if self.roles and not set(self.roles) & set(claims.roles):
+            raise Problem(403, "forbidden", f"this needs the role {' or '.join(self.roles)}")
         connection.state.claims = claims
 
-    return guard
+
+def requires(*roles: str) -> Guard:
+    return Requires(*roles)
 
 
 def provide_claims(request: ASGIConnection[Any, Any, Any, Any]) -> AccessClaims:

@@ -4,24 +4,42 @@ from __future__ import annotations
 
 import base64
 import binascii
-from datetime import datetime
+import re
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Annotated, Generic, TypeVar
 from uuid import UUID
 
 import msgspec
 from litestar.params import Parameter
 
+from entrypoints.http.enums import Kind, Maker, Movement, MovementStatus, RoleName, Side, Status, Stp, Tif
 from entrypoints.http.errors import Problem
 
 T = TypeVar("T")
 
+INT64_MAX = 2**63 - 1  # the largest integer PostgreSQL's bigint and SQLite's integer hold
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)  # times a query may name: nothing here is older, and date
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)  # arithmetic near year 1 or 9999 overflows
+_CURSOR_TEXT = re.compile(r"[0-9A-Za-z_-]{0,64}")  # what a sort key we hand out holds: slugs, kinds, ids, "USD"
+
 Limit = Annotated[int, Parameter(ge=1, le=500, description="How many items, 1 to 500.")]
-Cursor = Annotated[str | None, Parameter(description="The next_cursor of the previous page.")]
+Cursor = Annotated[str | None, Parameter(max_length=1000, description="The next_cursor of the previous page.")]
 MinPosition = Annotated[
     int | None,
-    Parameter(ge=1, description="Wait briefly until the answer reflects this log position (X-Event-Position)."),
+    Parameter(
+        ge=1, le=INT64_MAX, description="Wait briefly until the answer reflects this log position (X-Event-Position)."
+    ),
 ]
+
+
+# Shapes the document states so a client (and a fuzzer) can form valid values; the rules that refuse
+# others stay where they are, with their own codes (validation_error, invalid_address, invalid_symbol).
+DecimalText = Annotated[
+    str, Parameter(pattern=r"^[0-9]{1,30}(\.[0-9]{1,30})?$", description='A decimal number as a string, e.g. "12.5".')
+]
+Address = Annotated[str, Parameter(pattern=r"^0x[0-9a-fA-F]{64}$", description="A Sui address: 0x and 64 hex digits.")]
+Symbol = Annotated[str, Parameter(pattern=r"^[A-Za-z][A-Za-z0-9]{1,9}$", description="2 to 10 letters and digits.")]
 
 
 class Page(msgspec.Struct, Generic[T]):
@@ -34,12 +52,46 @@ def encode_cursor(key: object) -> str:
 
 
 def decode_cursor(cursor: str | None, type_: type[T]) -> T | None:
+    """The sort key a cursor holds, of ``type_``; anything else, or anything no list could have handed out
+    (an integer outside 0..2^63-1, text other than a short plain word), is ``422 invalid_cursor``."""
     if cursor is None:
         return None
     try:
-        return msgspec.json.decode(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)), type=type_)
+        key = msgspec.json.decode(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)), type=type_)
     except (binascii.Error, ValueError, msgspec.DecodeError):
-        raise Problem(422, "invalid_cursor", "the cursor is not one this list gave out") from None
+        key = None
+    if key is None or not _plausible_key(key):
+        raise Problem(422, "invalid_cursor", "the cursor is not one this list gave out")
+    return key
+
+
+def _plausible_key(key: object) -> bool:
+    if isinstance(key, tuple | list):
+        return all(_plausible_key(part) for part in key)
+    if isinstance(key, bool):
+        return False
+    if isinstance(key, int):
+        return 0 <= key <= INT64_MAX
+    return isinstance(key, str) and _CURSOR_TEXT.fullmatch(key) is not None
+
+
+def query_time(at: datetime | None, name: str) -> datetime | None:
+    """A time from the query in UTC (one without an offset is taken as UTC), from 2000-01-01 to 2100-01-01;
+    anything outside is ``422 validation_error`` naming the parameter."""
+    if at is None:
+        return None
+    at = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+    if not EARLIEST <= at <= LATEST:
+        message = f"{name} is a time from {EARLIEST:%Y-%m-%d} to {LATEST:%Y-%m-%d}"
+        raise Problem(422, "validation_error", message, errors=[{"key": name, "message": message, "source": "query"}])
+    return at
+
+
+def time_parameter(name: str) -> Parameter:  # type: ignore[valid-type]
+    return Parameter(  # type: ignore[no-any-return]
+        query=name,
+        description=f"RFC 3339; UTC when it has no offset; from {EARLIEST:%Y-%m-%d} to {LATEST:%Y-%m-%d}.",
+    )
 
 
 def page_of(items: list[T], limit: int, key_of: Callable[[T], object]) -> Page[T]:
@@ -58,7 +110,7 @@ class CategoryResponse(msgspec.Struct):
 
 
 class NonceRequest(msgspec.Struct):
-    address: str
+    address: Address
 
 
 class NonceResponse(msgspec.Struct):
@@ -68,7 +120,7 @@ class NonceResponse(msgspec.Struct):
 
 
 class VerifyRequest(msgspec.Struct):
-    address: str
+    address: Address
     message: str
     signature: str
 
@@ -86,7 +138,7 @@ class UserResponse(msgspec.Struct):
     avatar_url: str | None
     email: str | None
     email_verified: bool
-    roles: list[str]
+    roles: list[RoleName]
     created_at: datetime
 
 
@@ -131,32 +183,32 @@ class RenameCategoryRequest(msgspec.Struct):
 
 class OrderRequest(msgspec.Struct, forbid_unknown_fields=True):
     token_id: str
-    side: str
-    type: str
-    price: str | None = None
-    quantity: str | None = None
-    quote_amount: str | None = None
-    time_in_force: str | None = None
+    side: Side
+    type: Kind
+    price: DecimalText | None = None
+    quantity: DecimalText | None = None
+    quote_amount: DecimalText | None = None
+    time_in_force: Tif | None = None
     post_only: bool = False
     client_order_id: Annotated[str, msgspec.Meta(min_length=1, max_length=64)] | None = None
-    self_trade_prevention: str = "cancel_maker"
+    self_trade_prevention: Stp = "cancel_maker"
 
 
 class EstimateRequest(msgspec.Struct, forbid_unknown_fields=True):
     token_id: str
-    side: str
-    type: str
-    price: str | None = None
-    quantity: str | None = None
-    quote_amount: str | None = None
+    side: Side
+    type: Kind
+    price: DecimalText | None = None
+    quantity: DecimalText | None = None
+    quote_amount: DecimalText | None = None
 
 
 class OrderResponse(msgspec.Struct):
     id: UUID
     client_order_id: str | None
     token_id: UUID
-    side: str
-    type: str
+    side: Side
+    type: Kind
     price: str | None
     quantity: str | None
     quote_amount: str | None
@@ -164,8 +216,8 @@ class OrderResponse(msgspec.Struct):
     remaining_quantity: str
     average_price: str | None
     fees_paid: str
-    time_in_force: str
-    status: str
+    time_in_force: Tif
+    status: Status
     created_at: datetime
     updated_at: datetime
 
@@ -175,7 +227,7 @@ class FillResponse(msgspec.Struct):
     price: str
     quantity: str
     fee: str
-    liquidity: str
+    liquidity: Maker
 
 
 class PlacementResponse(msgspec.Struct):
@@ -191,17 +243,17 @@ class TradeResponse(msgspec.Struct):
     trade_id: UUID
     order_id: UUID
     token_id: UUID
-    side: str
+    side: Side
     price: str
     quantity: str
     fee: str
-    liquidity: str
+    liquidity: Maker
     timestamp: datetime
 
 
 class EstimateResponse(msgspec.Struct):
     token_id: UUID
-    side: str
+    side: Side
     filled_quantity: str
     average_price: str | None
     notional: str
@@ -236,21 +288,21 @@ class BalanceResponse(msgspec.Struct):
 
 
 class ListTokenRequest(msgspec.Struct, forbid_unknown_fields=True):
-    symbol: str
+    symbol: Symbol
     name: str
-    creator_wallet_address: str
-    total_supply: str
-    initial_price: str | None = None
-    tick_size: str | None = None
-    lot_size: str | None = None
-    min_size: str | None = None
+    creator_wallet_address: Address
+    total_supply: DecimalText
+    initial_price: DecimalText | None = None
+    tick_size: DecimalText | None = None
+    lot_size: DecimalText | None = None
+    min_size: DecimalText | None = None
     decimals: Annotated[int, msgspec.Meta(ge=0, le=9)] = 6
 
 
 class DepositRequest(msgspec.Struct, forbid_unknown_fields=True):
-    address: str
+    address: Address
     asset: str
-    amount: str
+    amount: DecimalText
     reference: str | None = None  # makes the deposit idempotent: one reference credits once
 
 
@@ -310,15 +362,15 @@ class PublicTradeResponse(msgspec.Struct):
     id: UUID
     price: str
     quantity: str
-    taker_side: str
+    taker_side: Side
     timestamp: datetime
 
 
 class TransactionResponse(msgspec.Struct):
-    kind: str
+    kind: Movement
     asset: str
     amount: str
-    status: str
+    status: MovementStatus
     reference: str | None
     transaction_digest: str | None
     timestamp: datetime

@@ -9,6 +9,7 @@ from application.handlers.auth import Authentication, Tokens
 from application.ports import AccessClaims
 from domain.identity.user import User
 from entrypoints.http.auth import requires
+from entrypoints.http.openapi import problems
 from entrypoints.http.schemas import (
     NonceRequest,
     NonceResponse,
@@ -19,6 +20,7 @@ from entrypoints.http.schemas import (
 )
 
 POSITION_HEADER = "X-Event-Position"
+NO_STORE = {"no_store": True}  # answers that carry tokens: entrypoints/http/headers.py adds Cache-Control: no-store
 
 
 def user_response(user: User, roles: tuple[str, ...]) -> UserResponse:
@@ -58,14 +60,22 @@ class AuthController(Controller):
         challenge = await authentication.issue_challenge(data.address)
         return NonceResponse(challenge.nonce, challenge.message, challenge.expires_at)
 
-    @post("/verify", status_code=HTTP_200_OK, summary="Sign in with the signed challenge")
+    @post(
+        "/verify", status_code=HTTP_200_OK, opt=NO_STORE, responses=problems(401), summary="Sign in with the signed challenge"
+    )
     async def verify(self, data: VerifyRequest, authentication: Authentication) -> Response[TokenResponse]:
         done = await authentication.sign_in(data.address, data.message, data.signature)
         return Response(
             token_response(done.value.user, done.value.tokens), headers={POSITION_HEADER: str(done.position)}
         )
 
-    @post("/refresh", status_code=HTTP_200_OK, summary="Trade a refresh token for a new pair (each is good once)")
+    @post(
+        "/refresh",
+        status_code=HTTP_200_OK,
+        opt=NO_STORE,
+        responses=problems(401),
+        summary="Trade a refresh token for a new pair (each is good once)",
+    )
     async def refresh(self, data: RefreshRequest, authentication: Authentication) -> TokenResponse:
         user, tokens = await authentication.refresh(data.refresh_token)
         return token_response(user, tokens)

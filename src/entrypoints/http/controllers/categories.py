@@ -11,6 +11,7 @@ from application.projections.categories import CategoryRow
 from application.queries import CategoryQueries
 from entrypoints.http.auth import requires
 from entrypoints.http.controllers.auth import POSITION_HEADER
+from entrypoints.http.openapi import problems
 from entrypoints.http.schemas import (
     AddCategoryRequest,
     CategoryResponse,
@@ -49,7 +50,7 @@ class AdminCategoriesController(Controller):
     tags = ["admin"]
     guards = [requires("admin")]
 
-    @post("/", summary="Add a category")
+    @post("/", responses=problems(409), summary="Add a category")
     async def add(
         self, data: AddCategoryRequest, add_category: AddCategoryHandler, category_queries: CategoryQueries
     ) -> Response[CategoryResponse]:
@@ -57,7 +58,7 @@ class AdminCategoriesController(Controller):
         row = await category_queries.one(done.value.slug, done.position)
         return Response(category_response(row), status_code=HTTP_201_CREATED, headers={POSITION_HEADER: str(done.position)})
 
-    @patch("/{ref:str}", summary="Rename a category (by slug or id); its slug stays")
+    @patch("/{ref:str}", responses=problems(409), summary="Rename a category (by slug or id); its slug stays")
     async def rename(
         self,
         ref: str,

@@ -6,7 +6,9 @@ import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 
 import msgspec
-from litestar import Controller, get
+from litestar import Controller, Response, get
+from litestar.plugins.prometheus import PrometheusController
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from entrypoints.http.errors import Problem
 
@@ -55,3 +57,13 @@ class HealthController(Controller):
         if any(r != "ok" for r in results.values()):
             raise Problem(503, "not_ready", "a dependency is not answering", checks=results)
         return Readiness("ready", results)
+
+
+class MetricsController(PrometheusController):
+    """Litestar's Prometheus endpoint, documented as what it answers: the text format, not JSON."""
+
+    tags = ["operations"]
+
+    @get(media_type=CONTENT_TYPE_LATEST, summary="Prometheus metrics, in the text exposition format")
+    async def get(self) -> Response[bytes]:
+        return await PrometheusController.get.fn(self)  # type: ignore[no-any-return]

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated
 from uuid import UUID
 
 from litestar import Controller, Response, get, post
-from litestar.params import Parameter
+from litestar.openapi import ResponseSpec
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from application.live.follower import MarketFollower
@@ -26,8 +26,10 @@ from domain.token.events import TokenListed
 from domain.token.token import MarketParameters, default_parameters
 from entrypoints.http.auth import requires
 from entrypoints.http.controllers.auth import POSITION_HEADER
+from entrypoints.http.enums import CandleInterval, TokenSort
 from entrypoints.http.presenters import units, usd
 from entrypoints.http.errors import Problem
+from entrypoints.http.openapi import problems
 from entrypoints.http.schemas import (
     CandleResponse,
     Cursor,
@@ -43,6 +45,8 @@ from entrypoints.http.schemas import (
     TransactionResponse,
     decode_cursor,
     page_of,
+    query_time,
+    time_parameter,
 )
 from entrypoints.http.units import from_units, ratio
 
@@ -81,11 +85,11 @@ async def token_detail(token: TokenListed, live: CommittedMarket, market: Market
 
 
 SORTS = {
-    "market_cap": lambda t: -Decimal(t.market_cap or 0),
-    "volume_24h": lambda t: -Decimal(t.quote_volume_24h),
-    "price_change_24h": lambda t: -Decimal(t.change_24h or 0),
-    "newest": lambda t: -t.listed_at.timestamp(),
-    "symbol": lambda t: t.symbol,
+    TokenSort.MARKET_CAP: lambda t: -Decimal(t.market_cap or 0),
+    TokenSort.VOLUME_24H: lambda t: -Decimal(t.quote_volume_24h),
+    TokenSort.PRICE_CHANGE_24H: lambda t: -Decimal(t.change_24h or 0),
+    TokenSort.NEWEST: lambda t: -t.listed_at.timestamp(),
+    TokenSort.SYMBOL: lambda t: t.symbol,
 }
 
 
@@ -99,7 +103,7 @@ class TokensController(Controller):
         market: CommittedMarket,
         market_queries: MarketQueries,
         read_your_writes: ReadYourWrites,
-        sort: Literal["market_cap", "volume_24h", "price_change_24h", "newest", "symbol"] = "market_cap",
+        sort: TokenSort = TokenSort.MARKET_CAP,
         limit: Limit = 50,
         cursor: Cursor = None,
     ) -> Page[TokenDetailResponse]:
@@ -123,14 +127,13 @@ class TokensController(Controller):
         token_ref: str,
         market: CommittedMarket,
         market_queries: MarketQueries,
-        interval: Literal["1m", "5m", "15m", "1h", "4h", "1d"] = "1h",
-        from_: Annotated[datetime | None, Parameter(query="from")] = None,
-        to: datetime | None = None,
+        interval: CandleInterval = CandleInterval.H1,
+        from_: Annotated[datetime | None, time_parameter("from")] = None,
+        to: Annotated[datetime | None, time_parameter("to")] = None,
     ) -> list[CandleResponse]:
         token = market.state.token(token_ref)
-        candles = await market_queries.candles(
-            token.token_id, interval, _utc(from_), _utc(to), token.initial_price, token.at
-        )
+        start, end = query_time(from_, "from"), query_time(to, "to")
+        candles = await market_queries.candles(token.token_id, interval, start, end, token.initial_price, token.at)
         d = token.decimals
         return [
             CandleResponse(c.start, usd(c.open), usd(c.high), usd(c.low), usd(c.close), from_units(c.volume, d), usd(c.quote_volume), c.trades)
@@ -182,10 +185,10 @@ class TokensController(Controller):
         )
 
 
-def _utc(at: datetime | None) -> datetime | None:
-    if at is None:
-        return None
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+FIRST_DEPOSIT = ResponseSpec(
+    DepositResponse, description="The reference was recorded before: the first deposit, nothing credited again",
+    generate_examples=False,
+)
 
 
 class AdminTradingController(Controller):
@@ -193,7 +196,9 @@ class AdminTradingController(Controller):
     tags = ["admin"]
     guards = [requires("admin")]
 
-    @post("/tokens", summary="List a token: its market opens and the whole supply goes to the creator")
+    @post(
+        "/tokens", responses=problems(409), summary="List a token: its market opens and the whole supply goes to the creator"
+    )
     async def list_token(
         self,
         data: ListTokenRequest,
@@ -210,7 +215,7 @@ class AdminTradingController(Controller):
             lot_size=lot,
             min_size=units(data.min_size, data.decimals, InvalidTokenParameters) or lot,
         )
-        creator = wallet_address(data.creator_wallet_address)
+        creator = wallet_address(data.creator_wallet_address, "creator_wallet_address")
         done = await exchange.list_token(
             symbol=data.symbol,
             name=data.name,
@@ -227,6 +232,7 @@ class AdminTradingController(Controller):
 
     @post(
         "/deposits",
+        responses={200: FIRST_DEPOSIT, **problems(404)},
         summary="Record a deposit as the chain watcher would (local ledger only); idempotent by reference",
         description="A reference already recorded credits nothing again: the answer is the first deposit, with 200.",
     )

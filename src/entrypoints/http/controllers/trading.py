@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated
 from uuid import UUID
 
 from litestar import Controller, Response, delete, get, post
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
@@ -41,9 +42,14 @@ from entrypoints.http.schemas import (
     decode_cursor,
     page_of,
 )
+from entrypoints.http.enums import OrderStatusFilter
+from entrypoints.http.openapi import problems
 from entrypoints.http.units import from_units, ratio
 
 TRADING = {"rate_limit": "trading"}
+REPEATED = ResponseSpec(
+    PlacementResponse, description="The same client_order_id again: the first placement, unchanged", generate_examples=False
+)
 
 
 def market_of(market: CommittedMarket, ref: str) -> TokenListed:
@@ -77,7 +83,12 @@ class OrdersController(Controller):
     tags = ["trading"]
     guards = [requires()]
 
-    @post("/", opt=TRADING, summary="Place an order: 201 with the order and its fills once it is durable")
+    @post(
+        "/",
+        opt=TRADING,
+        responses={200: REPEATED},
+        summary="Place an order: 201 with the order and its fills once it is durable",
+    )
     async def place(
         self, data: OrderRequest, claims: AccessClaims, exchange: Exchange, market: CommittedMarket, ids: IdGenerator
     ) -> Response[PlacementResponse]:
@@ -117,13 +128,13 @@ class OrdersController(Controller):
             fok_would_succeed=result.complete and bool(data.quantity),
         )
 
-    @get("/", summary="The user's orders, newest first")
+    @get("/", responses=problems(404), summary="The user's orders, newest first")
     async def list_orders(
         self,
         claims: AccessClaims,
         trading_queries: TradingQueries,
         market: CommittedMarket,
-        status: Literal["open", "closed", "all"] = "all",
+        status: OrderStatusFilter = OrderStatusFilter.ALL,
         token_id: str | None = None,
         limit: Limit = 50,
         cursor: Cursor = None,
@@ -148,7 +159,7 @@ class OrdersController(Controller):
         row = await trading_queries.order(claims.user_id, order_id, min_position)
         return order_response(row, market.state.tokens[row.token_id].decimals)
 
-    @delete("/{order_id:uuid}", status_code=HTTP_200_OK, opt=TRADING, summary="Cancel an open order")
+    @delete("/{order_id:uuid}", status_code=HTTP_200_OK, opt=TRADING, responses=problems(409), summary="Cancel an open order")
     async def cancel(
         self, order_id: UUID, claims: AccessClaims, exchange: Exchange, market: CommittedMarket
     ) -> Response[OrderResponse]:
@@ -158,7 +169,13 @@ class OrdersController(Controller):
             order_response(order, market.state.tokens[order.token_id].decimals), headers={POSITION_HEADER: str(done.position)}
         )
 
-    @delete("/", status_code=HTTP_200_OK, opt=TRADING, summary="Cancel all the user's open orders (of one token)")
+    @delete(
+        "/",
+        status_code=HTTP_200_OK,
+        opt=TRADING,
+        responses=problems(404),
+        summary="Cancel all the user's open orders (of one token)",
+    )
     async def cancel_all(
         self, claims: AccessClaims, exchange: Exchange, market: CommittedMarket, token_id: str | None = None
     ) -> Response[CancelledResponse]:
@@ -174,7 +191,7 @@ class TradesController(Controller):
     tags = ["trading"]
     guards = [requires()]
 
-    @get("/", summary="The user's own fills, newest first")
+    @get("/", responses=problems(404), summary="The user's own fills, newest first")
     async def list_trades(
         self,
         claims: AccessClaims,

@@ -13,6 +13,7 @@ from application.queries import UserQueries
 from domain.identity.user import UNSET, ProfileChange
 from entrypoints.http.auth import requires
 from entrypoints.http.controllers.auth import POSITION_HEADER, user_response
+from entrypoints.http.openapi import problems
 from entrypoints.http.schemas import (
     EmailCodeRequest,
     EmailCodeResponse,
@@ -48,7 +49,7 @@ class UsersController(Controller):
             created_at=row.created_at,
         )
 
-    @patch("/", summary="Change the profile: only the fields sent; null clears one")
+    @patch("/", responses=problems(409), summary="Change the profile: only the fields sent; null clears one")
     async def update(
         self, data: ProfileRequest, claims: AccessClaims, profile_handler: ProfileHandler
     ) -> Response[UserResponse]:
@@ -72,7 +73,12 @@ class UsersController(Controller):
             headers={POSITION_HEADER: str(done.position)},
         )
 
-    @post("/email/verify", status_code=HTTP_200_OK, summary="Prove the email with the code it received")
+    @post(
+        "/email/verify",
+        status_code=HTTP_200_OK,
+        responses=problems(409),
+        summary="Prove the email with the code it received",
+    )
     async def verify_email(
         self, data: EmailCodeRequest, claims: AccessClaims, email_verification: EmailVerification
     ) -> Response[UserResponse]:

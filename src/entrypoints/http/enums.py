@@ -1,0 +1,78 @@
+"""The fixed sets of values the HTTP API speaks, as ``StrEnum``s, so the OpenAPI document lists them as enums.
+
+Order sides, types, time in force, self-trade prevention, statuses and
+liquidity are the domain's own enums (``domain.orderbook.order``); the rest
+mirror their owners' strings for the wire (candle intervals and transaction
+kinds in the market projection, roles in sign-in), and
+``tests/unit/test_http_enums.py`` holds each mirror to its owner. Request
+bodies document them with ``one_of`` but keep them ``str``, so a value
+outside the set still reaches the rule that owns it and is refused with that
+rule's code (``invalid_order``) rather than a generic ``validation_error``;
+query parameters are typed with the enum and refused as ``validation_error``.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+from litestar.params import Parameter
+
+from domain.orderbook.order import Liquidity, OrderStatus, OrderType, SelfTradePrevention, TimeInForce
+from domain.orderbook.order import Side as OrderSide
+
+
+class OrderStatusFilter(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+    ALL = "all"
+
+
+class CandleInterval(StrEnum):
+    M1 = "1m"
+    M5 = "5m"
+    M15 = "15m"
+    H1 = "1h"
+    H4 = "4h"
+    D1 = "1d"
+
+
+class TokenSort(StrEnum):
+    MARKET_CAP = "market_cap"
+    VOLUME_24H = "volume_24h"
+    PRICE_CHANGE_24H = "price_change_24h"
+    NEWEST = "newest"
+    SYMBOL = "symbol"
+
+
+class TransactionKind(StrEnum):
+    DEPOSIT = "deposit"
+    ISSUANCE = "issuance"
+    TRADE = "trade"
+    FEE = "fee"
+
+
+class TransactionStatus(StrEnum):
+    CONFIRMED = "confirmed"  # on chain
+    COMPLETED = "completed"  # on our ledger
+
+
+class Role(StrEnum):
+    USER = "user"
+    ADMIN = "admin"
+
+
+def one_of(values: type[StrEnum]) -> Parameter:  # type: ignore[valid-type]
+    """Annotated metadata: a ``str`` field documented as this enum (msgspec still takes any string)."""
+    return Parameter(schema_extra={"enum": [v.value for v in values]})  # type: ignore[no-any-return]
+
+
+Side = Annotated[str, one_of(OrderSide)]
+Kind = Annotated[str, one_of(OrderType)]
+Status = Annotated[str, one_of(OrderStatus)]
+Tif = Annotated[str, one_of(TimeInForce)]
+Stp = Annotated[str, one_of(SelfTradePrevention)]
+Maker = Annotated[str, one_of(Liquidity)]
+RoleName = Annotated[str, one_of(Role)]
+Movement = Annotated[str, one_of(TransactionKind)]
+MovementStatus = Annotated[str, one_of(TransactionStatus)]
