@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 OURS: list[tuple[str, tuple[str, ...]]] = [
     ("matching + ledger (domain, exchange)", ("domain/orderbook/", "domain/account/", "domain/token/", "application/trading/exchange.py")),
     ("event store: group commit, mapping, append", ("application/trading/group_commit.py", "adapters/eventstore/")),
+    ("committed market + live feed (log read back, steps, rendering)", ("application/live/", "entrypoints/live/")),
     ("projections (views)", ("application/projections/", "adapters/views/", "application/queries.py")),
     ("auth: JWT check + revocation lookup", ("adapters/auth/", "application/handlers/auth.py", "entrypoints/http/auth.py", "adapters/keys/")),
     ("our HTTP layer (controllers, DTOs, errors)", ("entrypoints/http/",)),
