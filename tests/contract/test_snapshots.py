@@ -8,23 +8,13 @@ from typing import Any
 import pytest
 
 from adapters.pubsub.snapshots import InProcessSnapshots, RedisSnapshots
+from tests.contract.handles import memory_or_redis
 
 
 @pytest.fixture(params=["memory", "redis"])
 async def open_snapshots(request: pytest.FixtureRequest) -> AsyncIterator[Callable[[], Any]]:
-    if request.param == "memory":
-        only = InProcessSnapshots()
-        yield lambda: only
-        return
-    handles: list[RedisSnapshots] = []
-
-    def handle() -> RedisSnapshots:
-        handles.append(RedisSnapshots(request.getfixturevalue("redis_url"), request.getfixturevalue("redis_prefix")))
-        return handles[-1]
-
-    yield handle
-    for h in handles:
-        await h.close()
+    async with memory_or_redis(request, InProcessSnapshots, RedisSnapshots) as handles:
+        yield handles
 
 
 async def test_a_snapshot_is_read_back_with_its_sequence(open_snapshots: Callable[[], Any]) -> None:
