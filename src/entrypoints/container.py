@@ -2,7 +2,7 @@
 
 PEOPLECOIN_DATABASE_URL set: event store and views in PostgreSQL; unset: SQLite
 files in the data dir. PEOPLECOIN_REDIS_URL set: pub/sub through Redis;
-unset: in-process.
+unset: in-process (and so are rate limits and connection slots).
 """
 
 from __future__ import annotations
@@ -11,8 +11,10 @@ import asyncio
 import gc
 import hashlib
 import logging
+from collections.abc import Callable
 from contextlib import suppress
 from datetime import timedelta
+from typing import TypeVar
 
 from dependency_injector import containers, providers
 
@@ -22,6 +24,8 @@ from adapters.eventstore.postgres import PostgresEventStore
 from adapters.eventstore.sqlite import SqliteEventStore
 from adapters.keys.redis import RedisExpiringKeys
 from adapters.keys.sql import SqlExpiringKeys
+from adapters.limits.memory import InMemoryConnectionSlots, InMemoryRateLimiter
+from adapters.limits.redis import RedisConnectionSlots, RedisRateLimiter
 from adapters.mail.files import FileMailer
 from adapters.mail.smtp import SmtpMailer
 from adapters.pubsub.memory import InProcessPubSub
@@ -46,8 +50,17 @@ from application.queries import CategoryQueries, MarketQueries, ReadYourWrites, 
 from application.trading.exchange import Exchange
 from entrypoints.config import Settings
 from entrypoints.http.feed import FeedPublisher
+from entrypoints.http.ratelimit import LiveLimits
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def _redis_or_local(
+    settings: providers.Provider[Settings], redis: Callable[[str, str], T], local: Callable[[], T]
+) -> providers.Singleton[T]:
+    """One per process: on Redis (URL, key prefix) when PEOPLECOIN_REDIS_URL is set, else this process's own."""
+    return providers.Singleton(lambda s: redis(s.redis_url, s.redis_prefix) if s.redis_url else local(), settings)
 
 
 class Container(containers.DeclarativeContainer):
@@ -62,20 +75,16 @@ class Container(containers.DeclarativeContainer):
         settings,
     )
     view_database = providers.Singleton(lambda s: ViewDatabase(sqlalchemy_url(s.views_url)), settings)
-    pubsub = providers.Singleton(
-        lambda s: RedisPubSub(s.redis_url, s.redis_prefix) if s.redis_url else InProcessPubSub(),
-        settings,
-    )
-    live_snapshots = providers.Singleton(
-        lambda s: RedisSnapshots(s.redis_url, s.redis_prefix) if s.redis_url else InProcessSnapshots(),
-        settings,
-    )
+    pubsub = _redis_or_local(settings, RedisPubSub, InProcessPubSub)
+    live_snapshots = _redis_or_local(settings, RedisSnapshots, InProcessSnapshots)
 
     expiring_keys = providers.Singleton(
         lambda s, db: RedisExpiringKeys(s.redis_url, s.redis_prefix) if s.redis_url else SqlExpiringKeys(db),
         settings,
         view_database,
     )
+    rate_limiter = _redis_or_local(settings, RedisRateLimiter, InMemoryRateLimiter)
+    connection_slots = _redis_or_local(settings, RedisConnectionSlots, InMemoryConnectionSlots)
     mailer = providers.Singleton(
         lambda s: SmtpMailer(s.smtp_url, s.mail_from) if s.smtp_url else FileMailer(s.mail_dir, s.mail_from),
         settings,
@@ -116,6 +125,9 @@ class Container(containers.DeclarativeContainer):
             ),
             settings,
         ),
+    )
+    live_limits = providers.Singleton(
+        lambda s, limiter, slots: LiveLimits(s.rate_limits, limiter, slots), settings, rate_limiter, connection_slots
     )
     profile_handler = providers.Singleton(ProfileHandler, event_store, clock)
     email_verification = providers.Singleton(
@@ -192,9 +204,10 @@ class Runtime:
                 with suppress(asyncio.CancelledError):
                     await task
         await self.c.pubsub().close()
-        for redis_client in (self.c.expiring_keys(), self.c.live_snapshots()):
-            if isinstance(redis_client, RedisExpiringKeys | RedisSnapshots):
-                await redis_client.close()
+        c = self.c
+        for client in (c.expiring_keys(), c.live_snapshots(), c.rate_limiter(), c.connection_slots()):
+            if isinstance(client, RedisExpiringKeys | RedisSnapshots | RedisRateLimiter | RedisConnectionSlots):
+                await client.close()
         await close_stores(self.c)
 
 

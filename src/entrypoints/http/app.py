@@ -9,12 +9,9 @@ from typing import Any
 from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
-from litestar.middleware.rate_limit import DURATION_VALUES
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
-from litestar.stores.memory import MemoryStore
-from litestar.stores.redis import RedisStore
 
 from entrypoints.container import Container, Runtime
 from entrypoints.http.auth import APP_STATE_KEY, provide_claims
@@ -30,7 +27,7 @@ from entrypoints.http.controllers.trading import (
 )
 from entrypoints.http.controllers.users import UsersController
 from entrypoints.http.errors import problem_details
-from entrypoints.http.ratelimit import STORE, rate_limit_middleware
+from entrypoints.http.ratelimit import RateLimits
 from entrypoints.http.ws import live_feed
 
 
@@ -86,18 +83,9 @@ def create_app(container: Container) -> Litestar:
                 "read_your_writes",
                 "pubsub",
                 "snapshot_source",
+                "live_limits",
             )
         },
-    }
-    settings = container.settings()
-    ws_limit = settings.rate_limits.get("ws")
-    dependencies["ws_rate_limit"] = Provide(
-        lambda: (ws_limit[1], float(DURATION_VALUES[ws_limit[0]])) if ws_limit else None, sync_to_thread=False
-    )
-    stores = {
-        STORE: RedisStore.with_client(url=settings.redis_url, namespace=settings.redis_prefix + "ratelimit")
-        if settings.redis_url
-        else MemoryStore()
     }
     return Litestar(
         route_handlers=[
@@ -119,8 +107,10 @@ def create_app(container: Container) -> Litestar:
         dependencies=dependencies,
         lifespan=[lifespan],
         plugins=[problem_details],
-        middleware=[prometheus.middleware, *rate_limit_middleware(settings.rate_limits, container.access_tokens())],
-        stores=stores,
+        middleware=[
+            prometheus.middleware,
+            RateLimits(container.settings().rate_limits, container.rate_limiter(), container.authentication()),
+        ],
         state=State({APP_STATE_KEY: container.authentication()}),
         openapi_config=OpenAPIConfig(
             title="PeopleCoin API",

@@ -7,6 +7,11 @@ already holds are dropped by sequence; if the snapshot is older than the
 first update it holds (snapshots are written every few milliseconds), it
 reads it again. A client too slow to take what it is sent is closed with
 code 4008 rather than allowed to hold anyone up.
+
+Limits hold per caller (its IP, then its user after ``auth``) across
+connections and processes: messages per minute, and simultaneous connections;
+a connection beyond a cap is told ``too_many_connections`` and closed with
+4429.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -28,16 +33,27 @@ from application.queries import ReadYourWrites, TradingQueries
 from application.trading.exchange import Exchange
 from domain.shared.errors import DomainError
 from domain.token.errors import TokenNotFound
+from entrypoints.http.caller import Caller
 from entrypoints.http.controllers.trading import order_response
 from entrypoints.http.feed import channel_key, decode_update, snapshot_envelope
+from entrypoints.http.ratelimit import LiveLimits, client_ip
 
 log = logging.getLogger(__name__)
 
 CHANNELS = ("orderbook", "trades", "price", "user_orders")
 OUTGOING = 1_000  # messages a connection may have waiting before it is dropped
 SLOW_CLIENT = 4008
+TOO_MANY_CONNECTIONS = 4429  # in the 4xxx private range: 429 as in HTTP
 SNAPSHOT_RETRIES = 50
 _decode = msgspec.json.Decoder(dict[str, Any]).decode
+
+
+@dataclass(frozen=True, slots=True)
+class Closing:
+    """Queued after the last message: the pump closes the socket once everything before it is sent."""
+
+    code: int
+    reason: str
 
 
 class Connection:
@@ -48,19 +64,22 @@ class Connection:
         pubsub: PubSub,
         snapshots: SnapshotReader,
         authentication: Authentication,
-        limit: tuple[int, float] | None,
         orders: TradingQueries,
         consistency: ReadYourWrites,
+        limits: LiveLimits,
+        ip: str,
     ) -> None:
         self.socket, self.exchange, self.pubsub, self.snapshots = socket, exchange, pubsub, snapshots
         self.orders, self.consistency = orders, consistency
         self.authentication = authentication
-        self.claims: AccessClaims | None = None
-        self.outgoing: asyncio.Queue[str] = asyncio.Queue(OUTGOING)
+        self.caller = Caller(ip, limits)
+        self.outgoing: asyncio.Queue[str | Closing] = asyncio.Queue(OUTGOING)
         self.subscriptions: dict[tuple[str, UUID], asyncio.Task[None]] = {}
-        self.limit = limit
-        self.window_start, self.window_count = time.monotonic(), 0
         self.too_slow = asyncio.Event()
+
+    @property
+    def claims(self) -> AccessClaims | None:
+        return self.caller.claims
 
     def send(self, text: str) -> None:
         try:
@@ -71,18 +90,16 @@ class Connection:
     def error(self, code: str, message: str) -> None:
         self.send(msgspec.json.encode({"type": "error", "code": code, "message": message}).decode())
 
-    def allowed(self) -> bool:
-        if self.limit is None:
-            return True
-        count, seconds = self.limit
-        now = time.monotonic()
-        if now - self.window_start >= seconds:
-            self.window_start, self.window_count = now, 0
-        self.window_count += 1
-        return self.window_count <= count
+    def too_many_connections(self, whose: str) -> None:
+        """Tell the client, then close once that and everything queued before it is sent."""
+        self.error("too_many_connections", f"this {whose} holds as many live connections as it may")
+        try:
+            self.outgoing.put_nowait(Closing(TOO_MANY_CONNECTIONS, "too many connections"))
+        except asyncio.QueueFull:
+            self.too_slow.set()
 
     async def handle(self, text: str) -> None:
-        if not self.allowed():
+        if not await self.caller.message_allowed():
             self.error("rate_limited", "too many messages; slow down")
             return
         try:
@@ -120,9 +137,12 @@ class Connection:
             self.error("invalid_token", "auth needs the access token")
             return
         try:
-            self.claims = await self.authentication.authenticate(token)
+            claims = await self.authentication.authenticate(token)
         except (TokenRejected, DomainError) as rejected:
             self.error(rejected.code, rejected.message)
+            return
+        if not await self.caller.sign_in(claims):
+            self.too_many_connections("user")
             return
         self.send('{"type":"authenticated"}')
 
@@ -192,12 +212,17 @@ class Connection:
 
     async def pump(self) -> None:
         while True:
-            await self.socket.send_text(await self.outgoing.get())
+            message = await self.outgoing.get()
+            if isinstance(message, Closing):
+                await self.socket.close(code=message.code, reason=message.reason)
+                return
+            await self.socket.send_text(message)
 
     async def close(self) -> None:
         for task in self.subscriptions.values():
             task.cancel()
         await asyncio.gather(*self.subscriptions.values(), return_exceptions=True)
+        await self.caller.close()
 
 
 @websocket("/api/v1/ws")
@@ -207,14 +232,20 @@ async def live_feed(
     pubsub: PubSub,
     snapshot_source: SnapshotReader,
     authentication: Authentication,
-    ws_rate_limit: Any,
     trading_queries: TradingQueries,
     read_your_writes: ReadYourWrites,
+    live_limits: LiveLimits,
 ) -> None:
     await socket.accept()
     connection = Connection(
-        socket, exchange, pubsub, snapshot_source, authentication, ws_rate_limit, trading_queries, read_your_writes
+        socket, exchange, pubsub, snapshot_source, authentication, trading_queries, read_your_writes,
+        live_limits, client_ip(socket.scope),
     )
+    if not await connection.caller.admit():
+        connection.too_many_connections("IP")
+        with contextlib.suppress(Exception):
+            await connection.pump()  # the refusal, then the close
+        return
     pump = asyncio.create_task(connection.pump())
     slow = asyncio.create_task(connection.too_slow.wait())
 

@@ -19,6 +19,7 @@ from entrypoints.http.schemas import (
 )
 
 POSITION_HEADER = "X-Event-Position"
+NO_BEARER = {"rate_limit": "public"}  # these take no bearer token: one sent along (an expired one) is not looked at
 
 
 def user_response(user: User, roles: tuple[str, ...]) -> UserResponse:
@@ -53,19 +54,19 @@ class AuthController(Controller):
     path = "/api/v1/auth"
     tags = ["auth"]
 
-    @post("/nonce", status_code=HTTP_200_OK, summary="A challenge for a wallet to sign (single use, 5 minutes)")
+    @post("/nonce", status_code=HTTP_200_OK, opt=NO_BEARER, summary="A challenge for a wallet to sign (single use, 5 minutes)")
     async def nonce(self, data: NonceRequest, authentication: Authentication) -> NonceResponse:
         challenge = await authentication.issue_challenge(data.address)
         return NonceResponse(challenge.nonce, challenge.message, challenge.expires_at)
 
-    @post("/verify", status_code=HTTP_200_OK, summary="Sign in with the signed challenge")
+    @post("/verify", status_code=HTTP_200_OK, opt=NO_BEARER, summary="Sign in with the signed challenge")
     async def verify(self, data: VerifyRequest, authentication: Authentication) -> Response[TokenResponse]:
         done = await authentication.sign_in(data.address, data.message, data.signature)
         return Response(
             token_response(done.value.user, done.value.tokens), headers={POSITION_HEADER: str(done.position)}
         )
 
-    @post("/refresh", status_code=HTTP_200_OK, summary="Trade a refresh token for a new pair (each is good once)")
+    @post("/refresh", status_code=HTTP_200_OK, opt=NO_BEARER, summary="Trade a refresh token for a new pair (each is good once)")
     async def refresh(self, data: RefreshRequest, authentication: Authentication) -> TokenResponse:
         user, tokens = await authentication.refresh(data.refresh_token)
         return token_response(user, tokens)
