@@ -41,6 +41,7 @@ from adapters.views.users import SqlUsersView
 from application.handlers.auth import AuthSettings, Authentication
 from application.handlers.categories import AddCategoryHandler, RenameCategoryHandler, SeedCategoriesHandler
 from application.handlers.users import EmailVerification, ProfileHandler
+from application.live_sessions import LiveSessions
 from application.projections.categories import CategoriesProjector
 from application.projections.runner import ProjectionRunner
 from application.projections.market import MarketProjector
@@ -121,11 +122,18 @@ class Container(containers.DeclarativeContainer):
         randomness=randomness,
         settings=providers.Factory(
             lambda s: AuthSettings(
-                s.auth_domain, s.auth_uri, s.sui_network, s.admin_addresses, timedelta(seconds=s.challenge_seconds)
+                s.auth_domain,
+                s.auth_uri,
+                s.sui_network,
+                s.admin_addresses,
+                timedelta(seconds=s.challenge_seconds),
+                timedelta(seconds=s.access_token_seconds),
             ),
             settings,
         ),
+        announcements=pubsub,
     )
+    live_sessions = providers.Singleton(LiveSessions, authentication, pubsub, clock)
     live_limits = providers.Singleton(
         lambda s, limiter, slots: LiveLimits(s.rate_limits, limiter, slots), settings, rate_limiter, connection_slots
     )
@@ -179,6 +187,7 @@ class Runtime:
         self.c = c
         self._projecting: asyncio.Task[None] | None = None
         self._following: asyncio.Task[None] | None = None
+        self._watching_sessions: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         await open_stores(self.c)
@@ -191,6 +200,7 @@ class Runtime:
             self._following = asyncio.create_task(self.c.exchange().follow(), name="follow-the-engine")
         tune_garbage_collector()
         self.c.pubsub()
+        self._watching_sessions = asyncio.create_task(self.c.live_sessions().run(), name="live-sessions")
         await runner.catch_up()
         self._projecting = asyncio.create_task(runner.run(), name="projections")
 
@@ -198,7 +208,7 @@ class Runtime:
         await self.c.exchange().close()
         if self.c.settings().engine:
             await self.c.feed().close()
-        for task in (self._projecting, self._following):
+        for task in (self._projecting, self._following, self._watching_sessions):
             if task is not None:
                 task.cancel()
                 with suppress(asyncio.CancelledError):

@@ -1,4 +1,4 @@
-"""Rate limits and connection caps, through real server processes.
+"""Rate limits, connection caps and the end of a WebSocket session, through real server processes.
 
 Waits are bounded (a message that must come is awaited up to TIMEOUT seconds);
 nothing asserts how fast anything was.
@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from typing import Any
 
 import httpx
 import pytest
@@ -18,7 +19,7 @@ from websockets.sync.client import ClientConnection
 
 from tests.e2e.conftest import Server
 from tests.e2e.helpers import API, bearer, sign_in
-from tests.e2e.test_live import TIMEOUT, Market, live, receive, send
+from tests.e2e.test_live import TIMEOUT, Market, live, receive, send, subscribe
 from tests.support.wallets import ED25519, Wallet
 
 SECRET = {"PEOPLECOIN_JWT_SECRET": "one secret for every process of a deployment, long enough"}
@@ -28,6 +29,81 @@ def market_on(start_server: Callable[..., Server], **env: str) -> Market:
     admin = Wallet.new(ED25519)
     env.setdefault("PEOPLECOIN_RATE_LIMITS", "off")
     return Market(start_server(PEOPLECOIN_ADMIN_ADDRESSES=admin.address, **env), admin)
+
+
+@pytest.fixture
+def market(start_server: Callable[..., Server]) -> Iterator[Market]:
+    m = market_on(start_server)
+    yield m
+    m.client.close()
+
+
+def until(ws: ClientConnection, done: Callable[[dict[str, Any]], bool]) -> list[dict[str, Any]]:
+    """Every message up to and including the first that ``done`` accepts."""
+    seen = [receive(ws)]
+    while not done(seen[-1]):
+        seen.append(receive(ws))
+    return seen
+
+
+def is_trade(message: dict[str, Any]) -> bool:
+    return message.get("channel") == "trades" and message.get("type") == "update"
+
+
+def end_session(market: Market, how: str) -> None:
+    """End the buyer's session as a client would, then sign the buyer in afresh (a new session)."""
+    if how == "logout":
+        assert market.client.post(f"{API}/auth/logout", headers=bearer(market.buyer_tokens)).status_code == 204
+    else:
+        rotated = market.client.post(f"{API}/auth/refresh", json={"refresh_token": market.buyer_tokens["refresh_token"]})
+        assert rotated.status_code == 200, rotated.text
+        reused = market.client.post(f"{API}/auth/refresh", json={"refresh_token": market.buyer_tokens["refresh_token"]})
+        assert reused.json()["code"] == "refresh_token_reused"
+    market.buyer_tokens = sign_in(market.client, market.buyer_wallet)
+
+
+@pytest.mark.parametrize("how", ["logout", "refresh_reuse"])
+def test_when_the_session_ends_user_orders_stop_with_session_ended_and_trades_go_on(market: Market, how: str) -> None:
+    with live(market.server) as ws:
+        send(ws, op="auth", token=market.buyer_tokens["access_token"])
+        assert receive(ws) == {"type": "authenticated"}
+        subscribe(ws, "trades")
+        subscribe(ws, "user_orders")
+        end_session(market, how)
+        ended = receive(ws)
+        assert (ended["type"], ended["code"]) == ("error", "session_ended") and ended["message"]
+
+        market.order("seller", "sell", "1", "5")
+        market.order("buyer", "buy", "1", "2")  # would be a user_orders update, were that channel still going
+        market.order("buyer", "buy", "1", "3")  # published after it: its trade update comes after it would have
+        seen = until(ws, is_trade)
+        seen += until(ws, is_trade)
+        assert [m["channel"] for m in seen] == ["trades", "trades"], seen
+
+        send(ws, op="auth", token=market.buyer_tokens["access_token"])  # the new session may follow them again
+        assert receive(ws) == {"type": "authenticated"}
+        again = subscribe(ws, "user_orders")
+        assert again["data"] == {"orders": []}
+
+
+@pytest.mark.parametrize("backend", ["embedded"])
+def test_when_the_access_token_expires_user_orders_stop_with_session_ended(start_server: Callable[..., Server]) -> None:
+    market = market_on(start_server, PEOPLECOIN_ACCESS_TOKEN_SECONDS="6")
+    tokens = sign_in(market.client, market.buyer_wallet)
+    with live(market.server) as ws:
+        send(ws, op="auth", token=tokens["access_token"])
+        assert receive(ws) == {"type": "authenticated"}
+        subscribe(ws, "trades")
+        subscribe(ws, "user_orders")
+        ended = receive(ws)  # within TIMEOUT (10 s): the token lives 6 s, the sweep runs every second
+        assert (ended["type"], ended["code"]) == ("error", "session_ended")
+        expired = market.client.get(f"{API}/categories", headers=bearer(tokens))
+        assert (expired.status_code, expired.json()["code"]) == (401, "token_expired")
+        send(ws, op="unsubscribe", channel="user_orders", token_id="ALICE")
+        assert receive(ws)["code"] == "not_subscribed"
+        send(ws, op="unsubscribe", channel="trades", token_id="ALICE")
+        assert receive(ws)["type"] == "unsubscribed"
+    market.client.close()
 
 
 @pytest.mark.parametrize("backend", ["embedded"])
@@ -119,16 +195,19 @@ def test_connections_are_capped_per_ip_and_per_user(start_server: Callable[..., 
 
 
 @pytest.mark.parametrize("backend", ["postgres"])
-def test_two_processes_on_one_redis_share_limits_and_caps(start_server: Callable[..., Server]) -> None:
+def test_two_processes_on_one_redis_share_limits_caps_and_session_ends(start_server: Callable[..., Server]) -> None:
     admin = Wallet.new(ED25519)
     settings = {**SECRET, "PEOPLECOIN_ADMIN_ADDRESSES": admin.address}
     limits = "public=100/minute,authenticated=1000/minute,connections_per_ip=2"
     market = Market(start_server(**settings, PEOPLECOIN_RATE_LIMITS=limits), admin)
     reader = start_server(**settings, PEOPLECOIN_RATE_LIMITS=limits, PEOPLECOIN_ENGINE="off")
 
-    with live(reader) as elsewhere:
+    with live(reader) as elsewhere:  # the session ends on the engine's process; the reader's connection hears it
         send(elsewhere, op="auth", token=market.buyer_tokens["access_token"])
         assert receive(elsewhere) == {"type": "authenticated"}
+        subscribe(elsewhere, "user_orders")
+        end_session(market, "logout")
+        assert receive(elsewhere)["code"] == "session_ended"
         with live(market.server) as here:
             send(here, op="ping")
             assert receive(here) == {"type": "pong"}

@@ -1,7 +1,8 @@
-"""A WebSocket connection: its bounded queue, and its limits per identity across connections."""
+"""A WebSocket connection: its bounded queue, its limits per identity across connections, and its session's end."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -9,12 +10,20 @@ from uuid import UUID
 import msgspec
 
 from adapters.limits.memory import InMemoryConnectionSlots, InMemoryRateLimiter
+from adapters.pubsub.memory import InProcessPubSub
+from application.live_sessions import LiveSessions
 from application.ports import AccessClaims
 from entrypoints.http.ratelimit import LiveLimits, parse_limits
 from entrypoints.http.ws import OUTGOING, TOO_MANY_CONNECTIONS, Closing, Connection
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 ANN, BOB = UUID(int=1), UUID(int=2)
+TOKEN = UUID(int=7)
+
+
+class Clock:
+    def now(self) -> datetime:
+        return T0
 
 
 class Tokens:
@@ -28,18 +37,25 @@ class Tokens:
         session = self.sessions.setdefault(token, UUID(int=100 + len(self.sessions)))
         return AccessClaims(user, "0x" + "0" * 64, session, ("user",), T0, T0 + timedelta(minutes=15), "j")
 
+    async def is_revoked(self, session_id: UUID) -> bool:
+        return False
+
+    def forget(self, session_id: UUID) -> None:
+        pass
+
 
 class Server:
-    """What several connections of one process share: limits and slots."""
+    """What several connections of one process share: limits, slots, sessions."""
 
     def __init__(self, limits: str = "off") -> None:
         self.tokens = Tokens()
         self.limits = LiveLimits(parse_limits(limits), InMemoryRateLimiter(), InMemoryConnectionSlots())
+        self.sessions = LiveSessions(self.tokens, InProcessPubSub(), Clock())  # type: ignore[arg-type]
 
     def connection(self, ip: str = "10.0.0.1") -> Connection:
         nothing: Any = None
         return Connection(
-            nothing, nothing, nothing, nothing, self.tokens, nothing, nothing, self.limits, ip  # type: ignore[arg-type]
+            nothing, nothing, nothing, nothing, self.tokens, nothing, nothing, self.limits, self.sessions, ip  # type: ignore[arg-type]
         )
 
 
@@ -50,6 +66,13 @@ def sent(connection: Connection) -> list[Any]:
         message = connection.outgoing.get_nowait()
         out.append(message if isinstance(message, Closing) else msgspec.json.decode(message))
     return out
+
+
+def following(connection: Connection, channel: str) -> asyncio.Task[None]:
+    """A stand-in subscription: a task that runs until cancelled."""
+    task = asyncio.create_task(asyncio.Event().wait())
+    connection.subscriptions[(channel, TOKEN)] = task
+    return task
 
 
 async def test_a_full_queue_marks_the_client_too_slow_without_blocking_the_sender() -> None:
@@ -109,7 +132,26 @@ async def test_signing_in_beyond_the_users_cap_is_refused_and_closes_that_connec
     assert sent(laptop) == [{"type": "authenticated"}]
 
 
-async def test_a_closed_connection_lets_go_of_its_slots() -> None:
+async def test_when_the_session_ends_user_orders_stop_with_session_ended_and_other_channels_go_on() -> None:
+    server = Server("connections_per_user=1")
+    connection = server.connection()
+    await connection.handle(f'{{"op": "auth", "token": "{ANN}/phone"}}')
+    trades, mine = following(connection, "trades"), following(connection, "user_orders")
+    sent(connection)
+    await server.sessions.session_revoked(server.tokens.sessions[f"{ANN}/phone"])
+    await asyncio.sleep(0)  # let the cancellation land
+    assert mine.cancelled() and not trades.done()
+    assert list(connection.subscriptions) == [("trades", TOKEN)]
+    [told] = sent(connection)
+    assert told["type"] == "error" and told["code"] == "session_ended" and told["message"]
+    assert connection.claims is None
+    other = server.connection("10.0.0.2")
+    await other.handle(f'{{"op": "auth", "token": "{ANN}/laptop"}}')  # the user's slot was let go
+    assert sent(other) == [{"type": "authenticated"}]
+    trades.cancel()
+
+
+async def test_a_closed_connection_lets_go_of_its_slots_and_its_session() -> None:
     server = Server("connections_per_ip=1,connections_per_user=1")
     connection = server.connection()
     assert await connection.caller.admit()
@@ -119,3 +161,20 @@ async def test_a_closed_connection_lets_go_of_its_slots() -> None:
     assert await again.caller.admit()
     await again.handle(f'{{"op": "auth", "token": "{ANN}/phone"}}')
     assert sent(again) == [{"type": "authenticated"}]
+    await server.sessions.session_revoked(server.tokens.sessions[f"{ANN}/phone"])
+    assert sent(connection) == [{"type": "authenticated"}]  # nothing more for the closed one
+
+
+async def test_signing_in_as_another_user_stops_the_first_users_orders_and_keeps_the_rest() -> None:
+    server = Server()
+    connection = server.connection()
+    await connection.handle(f'{{"op": "auth", "token": "{ANN}/phone"}}')
+    trades, anns = following(connection, "trades"), following(connection, "user_orders")
+    await connection.handle(f'{{"op": "auth", "token": "{ANN}/phone-refreshed"}}')  # Ann still: hers go on
+    assert not anns.done()
+    await connection.handle(f'{{"op": "auth", "token": "{BOB}/phone"}}')
+    await asyncio.sleep(0)
+    assert anns.cancelled() and not trades.done()
+    assert [m.get("code") for m in sent(connection)] == [None, None, "session_ended", None]
+    assert connection.claims is not None and connection.claims.user_id == BOB
+    trades.cancel()

@@ -83,6 +83,7 @@ def create_app(container: Container) -> Litestar:
                 "read_your_writes",
                 "pubsub",
                 "snapshot_source",
+                "live_sessions",
                 "live_limits",
             )
         },

@@ -11,7 +11,8 @@ code 4008 rather than allowed to hold anyone up.
 Limits hold per caller (its IP, then its user after ``auth``) across
 connections and processes: messages per minute, and simultaneous connections;
 a connection beyond a cap is told ``too_many_connections`` and closed with
-4429.
+4429. ``user_orders`` lasts as long as the session that authorised it: when it
+ends, the client is told ``session_ended`` and those subscriptions stop.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from litestar import WebSocket, websocket
 from litestar.exceptions import WebSocketDisconnect
 
 from application.handlers.auth import Authentication
+from application.live_sessions import LiveSessions
 from application.ports import AccessClaims, PubSub, SnapshotReader, SubscriptionOverflow, TokenRejected
 from application.queries import ReadYourWrites, TradingQueries
 from application.trading.exchange import Exchange
@@ -67,12 +69,13 @@ class Connection:
         orders: TradingQueries,
         consistency: ReadYourWrites,
         limits: LiveLimits,
+        sessions: LiveSessions,
         ip: str,
     ) -> None:
         self.socket, self.exchange, self.pubsub, self.snapshots = socket, exchange, pubsub, snapshots
         self.orders, self.consistency = orders, consistency
         self.authentication = authentication
-        self.caller = Caller(ip, limits)
+        self.caller = Caller(ip, limits, sessions, on_end=self.session_ended)
         self.outgoing: asyncio.Queue[str | Closing] = asyncio.Queue(OUTGOING)
         self.subscriptions: dict[tuple[str, UUID], asyncio.Task[None]] = {}
         self.too_slow = asyncio.Event()
@@ -97,6 +100,11 @@ class Connection:
             self.outgoing.put_nowait(Closing(TOO_MANY_CONNECTIONS, "too many connections"))
         except asyncio.QueueFull:
             self.too_slow.set()
+
+    def session_ended(self, why: str) -> None:
+        for key in [k for k in self.subscriptions if k[0] == "user_orders"]:
+            self.subscriptions.pop(key).cancel()
+        self.error("session_ended", why)
 
     async def handle(self, text: str) -> None:
         if not await self.caller.message_allowed():
@@ -136,14 +144,18 @@ class Connection:
         if not isinstance(token, str):
             self.error("invalid_token", "auth needs the access token")
             return
+        before = self.claims
         try:
             claims = await self.authentication.authenticate(token)
+            signed_in = await self.caller.sign_in(claims)
         except (TokenRejected, DomainError) as rejected:
             self.error(rejected.code, rejected.message)
             return
-        if not await self.caller.sign_in(claims):
+        if not signed_in:
             self.too_many_connections("user")
             return
+        if before is not None and before.user_id != claims.user_id:
+            self.session_ended("signed in as another user")  # the orders followed were someone else's
         self.send('{"type":"authenticated"}')
 
     def subscribe(self, channel: str, token_id: UUID) -> None:
@@ -235,11 +247,12 @@ async def live_feed(
     trading_queries: TradingQueries,
     read_your_writes: ReadYourWrites,
     live_limits: LiveLimits,
+    live_sessions: LiveSessions,
 ) -> None:
     await socket.accept()
     connection = Connection(
         socket, exchange, pubsub, snapshot_source, authentication, trading_queries, read_your_writes,
-        live_limits, client_ip(socket.scope),
+        live_limits, live_sessions, client_ip(socket.scope),
     )
     if not await connection.caller.admit():
         connection.too_many_connections("IP")
