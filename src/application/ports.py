@@ -310,3 +310,43 @@ class Chain(Protocol):
     def deposit_digest(self, reference: str) -> str:
         """The transaction digest a deposit recorded by hand stands for (local ledger only)."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """One hit's answer: let it through or not, and what is left of its window."""
+
+    allowed: bool
+    limit: int
+    remaining: int
+    reset_seconds: float
+    """Until the window ends and the count starts again."""
+
+
+class RateLimiter(Protocol):
+    """Counts hits per key in fixed windows, shared by every process that uses the same store.
+
+    A window opens at a key's first hit and lasts ``window_seconds``; at most
+    ``limit`` hits in it are allowed. Counting and deciding are one atomic step,
+    so however many processes hit one key at once, no window lets more than
+    ``limit`` through.
+    """
+
+    async def hit(self, key: str, limit: int, window_seconds: float) -> Verdict: ...
+
+
+class ConnectionSlots(Protocol):
+    """At most ``cap`` simultaneous holders per key (live connections per IP or user), across processes.
+
+    A hold lasts until released, or until the process that took it dies: then
+    it lapses by itself within the adapter's lease (a killed process leaks no slot).
+    """
+
+    async def take(self, key: str, holder: str, cap: int) -> bool:
+        """Hold a slot of ``key`` for ``holder`` if fewer than ``cap`` are held; atomic across processes.
+
+        Taking again what one already holds succeeds and still counts once.
+        """
+        ...
+
+    async def release(self, key: str, holder: str) -> None: ...

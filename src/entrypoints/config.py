@@ -39,6 +39,7 @@ class Settings:
     mail_from: str
     rate_limits: Limits
     challenge_seconds: int
+    access_token_seconds: int
     access_log: bool
     engine: bool
     snapshot_every: int
@@ -93,6 +94,9 @@ class Settings:
         snapshot_text = env.get("PEOPLECOIN_SNAPSHOT_EVERY") or "50000"
         if not snapshot_text.isdigit() or not 100 <= int(snapshot_text) <= 10_000_000:
             raise ConfigError("PEOPLECOIN_SNAPSHOT_EVERY is a number of events from 100 to 10,000,000")
+        access_text = env.get("PEOPLECOIN_ACCESS_TOKEN_SECONDS") or "900"
+        if not access_text.isdigit() or not 1 <= int(access_text) <= 3600:
+            raise ConfigError("PEOPLECOIN_ACCESS_TOKEN_SECONDS is a number of seconds from 1 to 3600")
         network = env.get("PEOPLECOIN_SUI_NETWORK") or "mainnet"
         if network not in ("mainnet", "testnet", "devnet", "localnet"):
             raise ConfigError("PEOPLECOIN_SUI_NETWORK is one of mainnet, testnet, devnet, localnet")
@@ -112,6 +116,7 @@ class Settings:
             mail_from=mail_from,
             rate_limits=rate_limits,
             challenge_seconds=int(challenge_text),
+            access_token_seconds=int(access_text),
             access_log=(env.get("PEOPLECOIN_ACCESS_LOG") or "off").lower() in ("1", "on", "true", "yes"),
             engine=(env.get("PEOPLECOIN_ENGINE") or "on").lower() not in ("0", "off", "false", "no"),
             snapshot_every=int(snapshot_text),

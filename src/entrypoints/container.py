@@ -2,9 +2,10 @@
 
 PEOPLECOIN_DATABASE_URL set: event store, snapshots, views and the writer lease
 in PostgreSQL; unset: SQLite files and a lock file in the data dir.
-PEOPLECOIN_REDIS_URL set: pub/sub between processes through Redis; unset:
-in-process. The live feed always fans out inside the process: every process
-builds it from the log (see application.live).
+PEOPLECOIN_REDIS_URL set: pub/sub between processes, rate limits and
+connection slots through Redis; unset: in-process. The live feed always fans
+out inside the process: every process builds it from the log (see
+application.live).
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ import asyncio
 import gc
 import hashlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 from datetime import timedelta
-from typing import cast
+from typing import TypeVar, cast
 
 from dependency_injector import containers, providers
 
@@ -27,6 +28,8 @@ from adapters.eventstore.snapshots import RecorderSnapshots, encode_snapshot
 from adapters.eventstore.sqlite import SqliteEventStore
 from adapters.keys.redis import RedisExpiringKeys
 from adapters.keys.sql import SqlExpiringKeys
+from adapters.limits.memory import InMemoryConnectionSlots, InMemoryRateLimiter
+from adapters.limits.redis import RedisConnectionSlots, RedisRateLimiter
 from adapters.mail.address import EmailValidatorAddresses
 from adapters.mail.files import FileMailer
 from adapters.mail.smtp import SmtpMailer
@@ -47,6 +50,7 @@ from application.audit import AuditCheck, Replay, ViewsMatchReplay
 from application.handlers.auth import AuthSettings, Authentication
 from application.handlers.categories import AddCategoryHandler, RenameCategoryHandler, SeedCategoriesHandler
 from application.handlers.users import EmailVerification, ProfileHandler
+from application.live_sessions import LiveSessions
 from application.projections.categories import CategoriesProjector
 from application.projections.runner import ProjectionRunner, ProjectionsBehind
 from application.projections.market import MarketProjector
@@ -58,9 +62,18 @@ from application.trading.audit import MoneyCheck
 from application.trading.exchange import Exchange
 from entrypoints.config import Settings
 from entrypoints.engine import AppendNudges, EngineRole
+from entrypoints.http.ratelimit import LiveLimits
 from entrypoints.live.feed import LiveFeed
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def _redis_or_local(
+    settings: providers.Provider[Settings], redis: Callable[[str, str], T], local: Callable[[], T]
+) -> providers.Singleton[T]:
+    """One per process: on Redis (URL, key prefix) when PEOPLECOIN_REDIS_URL is set, else this process's own."""
+    return providers.Singleton(lambda s: redis(s.redis_url, s.redis_prefix) if s.redis_url else local(), settings)
 
 
 class Container(containers.DeclarativeContainer):
@@ -75,10 +88,7 @@ class Container(containers.DeclarativeContainer):
         settings,
     )
     view_database = providers.Singleton(lambda s: ViewDatabase(sqlalchemy_url(s.views_url)), settings)
-    pubsub = providers.Singleton(
-        lambda s: RedisPubSub(s.redis_url, s.redis_prefix) if s.redis_url else InProcessPubSub(),
-        settings,
-    )
+    pubsub = _redis_or_local(settings, RedisPubSub, InProcessPubSub)
     snapshot_store = providers.Singleton(RecorderSnapshots, event_store)
     writer_lease = providers.Singleton(
         lambda s: PostgresAdvisoryLease(s.database_url) if s.database_url else FileLease(s.data_dir / "engine.lock"),
@@ -98,6 +108,8 @@ class Container(containers.DeclarativeContainer):
         settings,
         view_database,
     )
+    rate_limiter = _redis_or_local(settings, RedisRateLimiter, InMemoryRateLimiter)
+    connection_slots = _redis_or_local(settings, RedisConnectionSlots, InMemoryConnectionSlots)
     mailer = providers.Singleton(
         lambda s: SmtpMailer(s.smtp_url, s.mail_from) if s.smtp_url else FileMailer(s.mail_dir, s.mail_from),
         settings,
@@ -135,10 +147,20 @@ class Container(containers.DeclarativeContainer):
         randomness=randomness,
         settings=providers.Factory(
             lambda s: AuthSettings(
-                s.auth_domain, s.auth_uri, s.sui_network, s.admin_addresses, timedelta(seconds=s.challenge_seconds)
+                s.auth_domain,
+                s.auth_uri,
+                s.sui_network,
+                s.admin_addresses,
+                timedelta(seconds=s.challenge_seconds),
+                timedelta(seconds=s.access_token_seconds),
             ),
             settings,
         ),
+        announcements=pubsub,
+    )
+    live_sessions = providers.Singleton(LiveSessions, authentication, pubsub, clock)
+    live_limits = providers.Singleton(
+        lambda s, limiter, slots: LiveLimits(s.rate_limits, limiter, slots), settings, rate_limiter, connection_slots
     )
     profile_handler = providers.Singleton(ProfileHandler, event_store, clock)
     email_addresses = providers.Singleton(EmailValidatorAddresses)
@@ -234,6 +256,7 @@ class Runtime:
             self._tasks.append(asyncio.create_task(engine.run(), name="engine-role"))
             self._engine = engine
         tune_garbage_collector()
+        self._tasks.append(asyncio.create_task(c.live_sessions().run(), name="live-sessions"))
         try:
             await runner.catch_up()
         except ProjectionsBehind as behind:  # poison is set aside; this is a view whose database refused
@@ -255,9 +278,10 @@ class Runtime:
             await self.c.writer_lease().release()
         await self.c.pubsub().close()
         await self.c.feed_fanout().close()
-        redis_keys = self.c.expiring_keys()
-        if isinstance(redis_keys, RedisExpiringKeys):
-            await redis_keys.close()
+        c = self.c
+        for client in (c.expiring_keys(), c.rate_limiter(), c.connection_slots()):
+            if isinstance(client, RedisExpiringKeys | RedisRateLimiter | RedisConnectionSlots):
+                await client.close()
         await close_stores(self.c)
 
 

@@ -18,8 +18,9 @@ import pytest
 from adapters.auth.jwt import JwtAccessTokens
 from adapters.eventstore.memory import InMemoryEventStore
 from adapters.keys.memory import InMemoryExpiringKeys
+from adapters.pubsub.memory import InProcessPubSub
 from adapters.sui.signatures import SuiSignatureVerifier
-from application.handlers.auth import AuthSettings, Authentication
+from application.handlers.auth import SESSIONS_REVOKED, AuthSettings, Authentication
 from application.ports import SignatureRejected
 from domain.identity.errors import (
     InvalidRefreshToken,
@@ -78,6 +79,7 @@ def service(
     store: InMemoryEventStore | None = None,
     admins: frozenset[str] = frozenset(),
     ids: Ids | None = None,
+    announcements: InProcessPubSub | None = None,
 ) -> Authentication:
     return Authentication(
         store or InMemoryEventStore(),
@@ -88,6 +90,7 @@ def service(
         ids or Ids(),
         randomness,
         AuthSettings(SETTINGS.domain, SETTINGS.uri, SETTINGS.network, admins),
+        announcements or InProcessPubSub(),
     )
 
 
@@ -229,3 +232,15 @@ async def test_a_second_sign_in_of_one_wallet_is_the_same_user_with_a_new_sessio
     assert second.user.id == first.user.id
     assert second.tokens.claims.session_id != first.tokens.claims.session_id
     assert await store.head() == 3
+
+
+async def test_every_revocation_is_announced_with_its_session_id() -> None:
+    entry = LOGINS[5 % len(LOGINS)]
+    clock = Clock(at(entry["issued_at"]))
+    announcements = InProcessPubSub()
+    auth = service(clock, Scripted([entry["nonce"]]), announcements=announcements)
+    async with announcements.subscribe([SESSIONS_REVOKED]) as heard:
+        tokens = (await signed_in(auth, clock, entry)).tokens
+        await auth.logout(await auth.authenticate(tokens.access_token))
+        assert await asyncio.wait_for(anext(aiter(heard)), 5) == (SESSIONS_REVOKED, tokens.claims.session_id.hex.encode())
+        assert await auth.is_revoked(tokens.claims.session_id)

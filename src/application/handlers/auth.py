@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
@@ -23,6 +24,7 @@ from application.ports import (
     ExpiringKeys,
     IdGenerator,
     PersonalMessageVerifier,
+    PubSub,
     Randomness,
 )
 from application.unit_of_work import Committed, UnitOfWork, run_command
@@ -45,6 +47,10 @@ CHALLENGE_LIFETIME = timedelta(minutes=5)
 ACCESS_TOKEN_LIFETIME = timedelta(minutes=15)
 KEEP_AFTER_EXPIRY = timedelta(minutes=10)  # long enough to tell "used" or "expired" from "unknown"
 REVOCATION_RECHECK = timedelta(seconds=1)  # how long a process trusts "not revoked" before asking the store again
+SESSIONS_REVOKED = "sessions:revoked"
+"""The pub/sub channel every revocation is announced on (the session id, hex), for every process's live connections."""
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +60,7 @@ class AuthSettings:
     network: str
     admin_addresses: frozenset[str] = frozenset()
     challenge_lifetime: timedelta = CHALLENGE_LIFETIME
+    access_token_lifetime: timedelta = ACCESS_TOKEN_LIFETIME
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,9 +104,11 @@ class Authentication:
         ids: IdGenerator,
         randomness: Randomness,
         settings: AuthSettings,
+        announcements: PubSub,
     ) -> None:
         self._store, self._keys, self._verifier, self._tokens = store, keys, verifier, tokens
         self._clock, self._ids, self._random, self._settings = clock, ids, randomness, settings
+        self._announcements = announcements
         self._not_revoked_until: dict[UUID, datetime] = {}
 
     async def issue_challenge(self, address_text: str) -> Challenge:
@@ -199,19 +208,28 @@ class Authentication:
 
         Revocation is asked of the shared store at most once a second per session per process (every
         request asking cost half the server's time under load): a logout takes effect at once in the
-        process that served it, and within a second everywhere else.
+        process that served it, in the others as soon as its announcement reaches them (forget()),
+        and within a second at worst.
         """
         claims = self._tokens.read(access_token)
         now = self._clock.now()
         trusted = self._not_revoked_until.get(claims.session_id)
         if trusted is None or now >= trusted:
-            if await self._keys.get(_revoked_key(claims.session_id)) is not None:
+            if await self.is_revoked(claims.session_id):
                 self._not_revoked_until.pop(claims.session_id, None)
                 raise SessionIsRevoked("this session has ended; sign in again")
             if len(self._not_revoked_until) > 100_000:
                 self._not_revoked_until = {s: t for s, t in self._not_revoked_until.items() if t > now}
             self._not_revoked_until[claims.session_id] = now + REVOCATION_RECHECK
         return claims
+
+    async def is_revoked(self, session_id: UUID) -> bool:
+        """Asks the shared store, always (authenticate() trusts a recent answer for a second)."""
+        return await self._keys.get(_revoked_key(session_id)) is not None
+
+    def forget(self, session_id: UUID) -> None:
+        """Another process revoked this session: stop trusting an earlier "not revoked" for it."""
+        self._not_revoked_until.pop(session_id, None)
 
     def roles_of(self, user: User) -> tuple[str, ...]:
         roles = ["user"]
@@ -220,8 +238,14 @@ class Authentication:
         return tuple(roles)
 
     async def _mark_revoked(self, session_id: UUID) -> None:
+        """Store the revocation, then announce it; the store is the truth, the announcement only makes it quick."""
         self._not_revoked_until.pop(session_id, None)
-        await self._keys.put(_revoked_key(session_id), b"1", (ACCESS_TOKEN_LIFETIME + KEEP_AFTER_EXPIRY).total_seconds())
+        keep = self._settings.access_token_lifetime + KEEP_AFTER_EXPIRY
+        await self._keys.put(_revoked_key(session_id), b"1", keep.total_seconds())
+        try:
+            await self._announcements.publish(SESSIONS_REVOKED, session_id.hex.encode())
+        except Exception:  # at most once anyway: live connections re-check the store every half minute
+            log.warning("could not announce the revocation of session %s", session_id, exc_info=True)
 
     def _tokens_for(self, user: User, session_id: UUID, refresh_token: str, now: datetime) -> Tokens:
         claims = AccessClaims(
@@ -230,10 +254,11 @@ class Authentication:
             session_id=session_id,
             roles=self.roles_of(user),
             issued_at=now,
-            expires_at=now + ACCESS_TOKEN_LIFETIME,
+            expires_at=now + self._settings.access_token_lifetime,
             token_id=self._random.hex(16),
         )
-        return Tokens(self._tokens.issue(claims), refresh_token, int(ACCESS_TOKEN_LIFETIME.total_seconds()), claims)
+        lifetime = int(self._settings.access_token_lifetime.total_seconds())
+        return Tokens(self._tokens.issue(claims), refresh_token, lifetime, claims)
 
     def _new_refresh_token(self, session_id: UUID | None = None) -> tuple[str, UUID]:
         """``<session id>.<secret>``: the session is found by its id; only the whole token's hash is kept."""

@@ -9,12 +9,9 @@ from typing import Any
 from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
-from litestar.middleware.rate_limit import DURATION_VALUES
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.plugins.prometheus import PrometheusConfig
-from litestar.stores.memory import MemoryStore
-from litestar.stores.redis import RedisStore
 
 from application.live.market import CommittedMarket
 from entrypoints.container import Container, Runtime
@@ -35,7 +32,7 @@ from entrypoints.http.errors import problem_details
 from entrypoints.http.metrics import ProjectionCollector
 from entrypoints.http.headers import cors, secure_headers
 from entrypoints.http.openapi import SECURITY_COMPONENTS, ProblemResponses
-from entrypoints.http.ratelimit import STORE, rate_limit_middleware
+from entrypoints.http.ratelimit import RateLimits
 from entrypoints.http.ws import live_feed
 
 
@@ -103,20 +100,12 @@ def create_app(container: Container) -> Litestar:
                 "market_queries",
                 "read_your_writes",
                 "market_follower",
+                "live_sessions",
+                "live_limits",
             )
         },
         "feed": provide("live_feed"),
         "market": Provide(current_market(container)),
-    }
-    settings = container.settings()
-    ws_limit = settings.rate_limits.get("ws")
-    dependencies["ws_rate_limit"] = Provide(
-        lambda: (ws_limit[1], float(DURATION_VALUES[ws_limit[0]])) if ws_limit else None, sync_to_thread=False
-    )
-    stores = {
-        STORE: RedisStore.with_client(url=settings.redis_url, namespace=settings.redis_prefix + "ratelimit")
-        if settings.redis_url
-        else MemoryStore()
     }
     return Litestar(
         route_handlers=[
@@ -139,11 +128,14 @@ def create_app(container: Container) -> Litestar:
         lifespan=[lifespan],
         plugins=[problem_details, ProblemResponses()],
         # Body limits run inside the rate limits: a refused client's body is never read.
-        middleware=[prometheus.middleware, *rate_limit_middleware(settings.rate_limits, container.access_tokens()), BodyLimits()],
+        middleware=[
+            prometheus.middleware,
+            RateLimits(settings.rate_limits, container.rate_limiter(), container.authentication()),
+            BodyLimits(),
+        ],
         request_max_body_size=MAX_BODY_BYTES,
         before_send=[secure_headers],
         cors_config=cors(settings.cors_origins),
-        stores=stores,
         state=State({APP_STATE_KEY: container.authentication()}),
         openapi_config=OpenAPIConfig(
             title="PeopleCoin API",

@@ -1,4 +1,9 @@
-"""Who is calling: the bearer token checked once per request by a guard, and the role rule later endpoints reuse."""
+"""Who is calling: the bearer token checked once per request, and the role rule endpoints reuse.
+
+The rate-limit middleware checks the token first (it needs to know whose
+count a request is) and leaves the claims in the scope's state; the guard
+takes them from there, and checks the token itself only where nothing did.
+"""
 
 from __future__ import annotations
 
@@ -13,10 +18,12 @@ from application.ports import AccessClaims
 from entrypoints.http.errors import Problem, unauthenticated
 
 APP_STATE_KEY = "authentication"
+CLAIMS = "claims"  # in the scope's state: the checked token's claims
 
 
-def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
-    scheme, _, token = connection.headers.get("authorization", "").partition(" ")
+def bearer_of(authorization: str) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header's value."""
+    scheme, _, token = authorization.partition(" ")
     return token.strip() or None if scheme.lower() == "bearer" else None
 
 
@@ -30,14 +37,16 @@ class Requires:
         self.roles = roles
 
     async def __call__(self, connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-        token = bearer_token(connection)
-        if token is None:
-            raise unauthenticated("missing_token", "this needs a signed-in user: send Authorization: Bearer <access token>")
-        authentication: Authentication = connection.app.state[APP_STATE_KEY]
-        claims = await authentication.authenticate(token)
+        claims: AccessClaims | None = connection.scope.get("state", {}).get(CLAIMS)
+        if claims is None:
+            token = bearer_of(connection.headers.get("authorization", ""))
+            if token is None:
+                raise unauthenticated("missing_token", "this needs a signed-in user: send Authorization: Bearer <access token>")
+            authentication: Authentication = connection.app.state[APP_STATE_KEY]
+            claims = await authentication.authenticate(token)
+            connection.scope.setdefault("state", {})[CLAIMS] = claims
         if self.roles and not set(self.roles) & set(claims.roles):
             raise Problem(403, "forbidden", f"this needs the role {' or '.join(self.roles)}")
-        connection.state.claims = claims
 
 
 def requires(*roles: str) -> Guard:
@@ -46,4 +55,4 @@ def requires(*roles: str) -> Guard:
 
 def provide_claims(request: ASGIConnection[Any, Any, Any, Any]) -> AccessClaims:
     """The claims the guard checked; only on routes that have the guard."""
-    return request.state.claims  # type: ignore[no-any-return]
+    return request.scope["state"][CLAIMS]  # type: ignore[no-any-return]

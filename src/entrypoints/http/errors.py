@@ -101,10 +101,6 @@ def from_http(error: HTTPException) -> Problem:
         return from_unexpected(error)
     if status == 400 and any(word in (error.detail or "").lower() for word in ("malformed", "truncated", "json")):
         return Problem(400, "malformed_json", f"the request body is not valid JSON ({error.detail})")
-    if status == 429:
-        headers = dict(error.headers or {})
-        headers.setdefault("Retry-After", str(max(int(headers.get("RateLimit-Reset", "1") or 1), 1)))
-        return Problem(429, "rate_limited", "too many requests; wait as Retry-After says", headers=headers)
     if isinstance(error, ValidationException):
         errors = error.extra if isinstance(error.extra, list) else []
         if any(e.get("key") == "data" and e.get("message") == "'data'" for e in errors):

@@ -26,7 +26,7 @@ from litestar.routes import BaseRoute, HTTPRoute
 from entrypoints.http.auth import Requires
 from entrypoints.http.bodies import MAX_BODY_BYTES, MAX_JSON_DEPTH
 from entrypoints.http.errors import PROBLEM_JSON
-from entrypoints.http.ratelimit import UNLIMITED_PATHS
+from entrypoints.http.ratelimit import EXEMPT_PATHS
 
 BEARER = "BearerToken"
 SECURITY_COMPONENTS = Components(
@@ -78,7 +78,8 @@ WHEN = {
 
 # Dependencies that wait for a read model or need the matching engine, either of which can answer 503.
 _MAY_BE_UNAVAILABLE = frozenset(
-    {"exchange", "read_your_writes", "category_queries", "user_queries", "trading_queries", "market_queries", "readiness"}
+    {"exchange", "market", "market_follower", "read_your_writes", "category_queries", "user_queries", "trading_queries",
+     "market_queries", "readiness"}
 )
 _NOT_PARAMETERS = frozenset({"self", "data", "request", "socket", "state", "scope", "headers", "cookies", "query", "body"})
 
@@ -102,12 +103,10 @@ def roles_required(handler: HTTPRouteHandler) -> tuple[bool, bool]:
 def statuses_of(handler: HTTPRouteHandler, route: HTTPRoute) -> set[int]:
     names = set(handler.parsed_fn_signature.parameters)
     dependencies = set(handler.resolve_dependencies())
-    signed_in, with_role = roles_required(handler)
+    _, with_role = roles_required(handler)
     statuses: set[int] = set()
-    if not any(route.path == p or route.path.startswith(p + "/") for p in UNLIMITED_PATHS):
-        statuses.add(429)
-    if signed_in:
-        statuses.add(401)
+    if route.path not in EXEMPT_PATHS:
+        statuses |= {401, 429}  # any request is counted, and any bearer token sent along is checked
     if with_role:
         statuses.add(403)
     if "data" in names:

@@ -7,6 +7,12 @@ subscribing, then taking the channel's snapshot from the committed market
 the snapshot's are dropped, the rest follow in order. A client too slow to
 take what it is sent is closed with code 4008 rather than allowed to hold
 anyone up.
+
+Limits hold per caller (its IP, then its user after ``auth``) across
+connections and processes: messages per minute, and simultaneous connections;
+a connection beyond a cap is told ``too_many_connections`` and closed with
+4429. ``user_orders`` lasts as long as the session that authorised it: when it
+ends, the client is told ``session_ended`` and those subscriptions stop.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -24,16 +30,28 @@ from litestar.exceptions import WebSocketDisconnect
 
 from application.handlers.auth import Authentication
 from application.live.market import channel_key
+from application.live_sessions import LiveSessions
 from application.ports import AccessClaims, SubscriptionOverflow, TokenRejected
 from domain.shared.errors import DomainError
 from domain.token.errors import TokenNotFound
+from entrypoints.http.caller import Caller
+from entrypoints.http.ratelimit import LiveLimits, client_ip
 from entrypoints.live.feed import CHANNELS, Channel, LiveFeed, decode_update
 
 log = logging.getLogger(__name__)
 
 OUTGOING = 1_000  # messages a connection may have waiting before it is dropped
 SLOW_CLIENT = 4008
+TOO_MANY_CONNECTIONS = 4429  # in the 4xxx private range: 429 as in HTTP
 _decode = msgspec.json.Decoder(dict[str, Any]).decode
+
+
+@dataclass(frozen=True, slots=True)
+class Closing:
+    """Queued after the last message: the pump closes the socket once everything before it is sent."""
+
+    code: int
+    reason: str
 
 
 class Connection:
@@ -42,16 +60,20 @@ class Connection:
         socket: WebSocket[Any, Any, Any],
         feed: LiveFeed,
         authentication: Authentication,
-        limit: tuple[int, float] | None,
+        limits: LiveLimits,
+        sessions: LiveSessions,
+        ip: str,
     ) -> None:
         self.socket, self.feed = socket, feed
         self.authentication = authentication
-        self.claims: AccessClaims | None = None
-        self.outgoing: asyncio.Queue[str] = asyncio.Queue(OUTGOING)
+        self.caller = Caller(ip, limits, sessions, on_end=self.session_ended)
+        self.outgoing: asyncio.Queue[str | Closing] = asyncio.Queue(OUTGOING)
         self.subscriptions: dict[tuple[str, UUID], asyncio.Task[None]] = {}
-        self.limit = limit
-        self.window_start, self.window_count = time.monotonic(), 0
         self.too_slow = asyncio.Event()
+
+    @property
+    def claims(self) -> AccessClaims | None:
+        return self.caller.claims
 
     def send(self, text: str) -> None:
         try:
@@ -62,18 +84,21 @@ class Connection:
     def error(self, code: str, message: str) -> None:
         self.send(msgspec.json.encode({"type": "error", "code": code, "message": message}).decode())
 
-    def allowed(self) -> bool:
-        if self.limit is None:
-            return True
-        count, seconds = self.limit
-        now = time.monotonic()
-        if now - self.window_start >= seconds:
-            self.window_start, self.window_count = now, 0
-        self.window_count += 1
-        return self.window_count <= count
+    def too_many_connections(self, whose: str) -> None:
+        """Tell the client, then close once that and everything queued before it is sent."""
+        self.error("too_many_connections", f"this {whose} holds as many live connections as it may")
+        try:
+            self.outgoing.put_nowait(Closing(TOO_MANY_CONNECTIONS, "too many connections"))
+        except asyncio.QueueFull:
+            self.too_slow.set()
+
+    def session_ended(self, why: str) -> None:
+        for key in [k for k in self.subscriptions if k[0] == "user_orders"]:
+            self.subscriptions.pop(key).cancel()
+        self.error("session_ended", why)
 
     async def handle(self, text: str) -> None:
-        if not self.allowed():
+        if not await self.caller.message_allowed():
             self.error("rate_limited", "too many messages; slow down")
             return
         try:
@@ -110,11 +135,18 @@ class Connection:
         if not isinstance(token, str):
             self.error("invalid_token", "auth needs the access token")
             return
+        before = self.claims
         try:
-            self.claims = await self.authentication.authenticate(token)
+            claims = await self.authentication.authenticate(token)
+            signed_in = await self.caller.sign_in(claims)
         except (TokenRejected, DomainError) as rejected:
             self.error(rejected.code, rejected.message)
             return
+        if not signed_in:
+            self.too_many_connections("user")
+            return
+        if before is not None and before.user_id != claims.user_id:
+            self.session_ended("signed in as another user")  # the orders followed were someone else's
         self.send('{"type":"authenticated"}')
 
     def subscribe(self, channel: Channel, token_id: UUID) -> None:
@@ -150,12 +182,17 @@ class Connection:
 
     async def pump(self) -> None:
         while True:
-            await self.socket.send_text(await self.outgoing.get())
+            message = await self.outgoing.get()
+            if isinstance(message, Closing):
+                await self.socket.close(code=message.code, reason=message.reason)
+                return
+            await self.socket.send_text(message)
 
     async def close(self) -> None:
         for task in self.subscriptions.values():
             task.cancel()
         await asyncio.gather(*self.subscriptions.values(), return_exceptions=True)
+        await self.caller.close()
 
 
 @websocket("/api/v1/ws")
@@ -163,10 +200,16 @@ async def live_feed(
     socket: WebSocket[Any, Any, Any],
     feed: LiveFeed,
     authentication: Authentication,
-    ws_rate_limit: Any,
+    live_limits: LiveLimits,
+    live_sessions: LiveSessions,
 ) -> None:
     await socket.accept()
-    connection = Connection(socket, feed, authentication, ws_rate_limit)
+    connection = Connection(socket, feed, authentication, live_limits, live_sessions, client_ip(socket.scope))
+    if not await connection.caller.admit():
+        connection.too_many_connections("IP")
+        with contextlib.suppress(Exception):
+            await connection.pump()  # the refusal, then the close
+        return
     pump = asyncio.create_task(connection.pump())
     slow = asyncio.create_task(connection.too_slow.wait())
 

@@ -21,6 +21,7 @@ from entrypoints.http.schemas import (
 
 POSITION_HEADER = "X-Event-Position"
 NO_STORE = {"no_store": True}  # answers that carry tokens: entrypoints/http/headers.py adds Cache-Control: no-store
+NO_BEARER = {"rate_limit": "public"}  # these take no bearer token: one sent along (an expired one) is not looked at
 
 
 def user_response(user: User, roles: tuple[str, ...]) -> UserResponse:
@@ -55,13 +56,17 @@ class AuthController(Controller):
     path = "/api/v1/auth"
     tags = ["auth"]
 
-    @post("/nonce", status_code=HTTP_200_OK, summary="A challenge for a wallet to sign (single use, 5 minutes)")
+    @post("/nonce", status_code=HTTP_200_OK, opt=NO_BEARER, summary="A challenge for a wallet to sign (single use, 5 minutes)")
     async def nonce(self, data: NonceRequest, authentication: Authentication) -> NonceResponse:
         challenge = await authentication.issue_challenge(data.address)
         return NonceResponse(challenge.nonce, challenge.message, challenge.expires_at)
 
     @post(
-        "/verify", status_code=HTTP_200_OK, opt=NO_STORE, responses=problems(401), summary="Sign in with the signed challenge"
+        "/verify",
+        status_code=HTTP_200_OK,
+        opt={**NO_STORE, **NO_BEARER},
+        responses=problems(401),
+        summary="Sign in with the signed challenge",
     )
     async def verify(self, data: VerifyRequest, authentication: Authentication) -> Response[TokenResponse]:
         done = await authentication.sign_in(data.address, data.message, data.signature)
@@ -72,7 +77,7 @@ class AuthController(Controller):
     @post(
         "/refresh",
         status_code=HTTP_200_OK,
-        opt=NO_STORE,
+        opt={**NO_STORE, **NO_BEARER},
         responses=problems(401),
         summary="Trade a refresh token for a new pair (each is good once)",
     )
