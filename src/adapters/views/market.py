@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from uuid import UUID
@@ -13,7 +13,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.views.base import SqlView
-from adapters.views.tables import candles, holdings, public_trades, transactions
+from adapters.views.tables import candles, holdings, public_trades, transactions, wallets
 from application.projections.market import Candle, Holding, PublicTrade, Transaction
 
 
@@ -44,12 +44,18 @@ class _Rows:
         statement = self._upsert(holdings)  # type: ignore[operator]
         statement = statement.on_conflict_do_update(
             index_elements=[holdings.c.token_id, holdings.c.user_id],
-            set_={
-                "quantity": holdings.c.quantity + statement.excluded.quantity,
-                "wallet_address": func.coalesce(statement.excluded.wallet_address, holdings.c.wallet_address),
-            },
+            set_={"quantity": holdings.c.quantity + statement.excluded.quantity},
         )
-        await self._conn.execute(statement, [_fields(h) for h in changes])
+        await self._conn.execute(
+            statement, [{"token_id": h.token_id, "user_id": h.user_id, "quantity": h.quantity} for h in changes]
+        )
+
+    async def name_wallets(self, addresses: Mapping[UUID, str]) -> None:
+        statement = self._upsert(wallets)  # type: ignore[operator]
+        statement = statement.on_conflict_do_update(
+            index_elements=[wallets.c.user_id], set_={"wallet_address": statement.excluded.wallet_address}
+        )
+        await self._conn.execute(statement, [{"user_id": u, "wallet_address": a} for u, a in addresses.items()])
 
     async def add_transactions(self, rows: Sequence[Transaction]) -> None:
         await self._conn.execute(insert(transactions), [_fields(r) for r in rows])
@@ -61,7 +67,7 @@ def _fields(row: object) -> dict[str, object]:
 
 class SqlMarketView(SqlView):
     name = "market"
-    tables = (public_trades, candles, holdings, transactions)
+    tables = (public_trades, candles, holdings, wallets, transactions)
 
     @asynccontextmanager
     async def writing(self, expected: int, position: int) -> AsyncIterator[_Rows]:
@@ -94,7 +100,8 @@ class SqlMarketView(SqlView):
 
     async def holders(self, token_id: UUID, limit: int, offset: int) -> list[Holding]:
         query = (
-            select(holdings)
+            select(holdings, wallets.c.wallet_address)
+            .join(wallets, wallets.c.user_id == holdings.c.user_id, isouter=True)
             .where(holdings.c.token_id == token_id, holdings.c.quantity > 0)
             .order_by(holdings.c.quantity.desc(), holdings.c.user_id)
             .limit(limit)

@@ -185,7 +185,13 @@ holdings = Table(
     Column("token_id", Uuid, primary_key=True),
     Column("user_id", Uuid, primary_key=True),
     Column("quantity", BigInteger, nullable=False),
-    Column("wallet_address", String(66)),
+)
+
+wallets = Table(  # the address a deposit or a listing named for an owner: holders show it before they sign in
+    "wallets",
+    metadata,
+    Column("user_id", Uuid, primary_key=True),
+    Column("wallet_address", String(66), nullable=False),
 )
 
 transactions = Table(

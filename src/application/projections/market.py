@@ -6,7 +6,7 @@ any is filled when read (it repeats the last close with zero volume).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -65,7 +65,7 @@ class Holding:
     token_id: UUID
     user_id: UUID
     quantity: int
-    wallet_address: str | None = None  # known when a deposit or a listing named it
+    wallet_address: str | None = None  # known once a deposit or a listing named it (read, never written, here)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +87,11 @@ class MarketRows(Protocol):
         ...
 
     async def add_to_holdings(self, changes: Sequence[Holding]) -> None:
-        """Add each change to the user's holding of the token (and keep a wallet address once one is known)."""
+        """Add each change to the user's holding of the token."""
+        ...
+
+    async def name_wallets(self, addresses: Mapping[UUID, str]) -> None:
+        """Keep the wallet address a deposit or a listing named for each owner (holders show it)."""
         ...
 
     async def add_transactions(self, rows: Sequence[Transaction]) -> None: ...
@@ -173,6 +177,8 @@ class MarketProjector:
             if candles:
                 await rows.merge_candles(list(candles.values()))
             if holdings:
-                await rows.add_to_holdings([Holding(t, u, q, addresses.get(u)) for (t, u), q in holdings.items()])
+                await rows.add_to_holdings([Holding(t, u, q) for (t, u), q in holdings.items()])
+            if addresses:
+                await rows.name_wallets(addresses)
             if ledger:
                 await rows.add_transactions(ledger)
