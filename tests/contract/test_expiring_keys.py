@@ -72,10 +72,10 @@ async def test_put_overwrites_the_value_and_its_expiry(open_keys: Callable[[], A
 
 async def test_put_if_absent_writes_once_and_again_only_after_expiry(open_keys: Callable[[], Any]) -> None:
     keys = open_keys()
-    assert await keys.put_if_absent("n", b"first", 0.1)
+    assert await keys.put_if_absent("n", b"first", 1.0)  # long enough to outlive the two calls below on a busy machine
     assert not await keys.put_if_absent("n", b"second", 60)
     assert await keys.get("n") == b"first"
-    await asyncio.sleep(0.3)
+    await asyncio.sleep(1.3)
     assert await keys.put_if_absent("n", b"third", 60)
     assert await keys.get("n") == b"third"
 

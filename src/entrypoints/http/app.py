@@ -107,6 +107,7 @@ def create_app(container: Container) -> Litestar:
         "feed": provide("live_feed"),
         "market": Provide(current_market(container)),
     }
+    settings = container.settings()
     return Litestar(
         route_handlers=[
             HealthController,
