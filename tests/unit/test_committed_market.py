@@ -212,3 +212,31 @@ async def test_a_taker_buy_that_fills_at_once_names_only_the_ask_level_it_took()
     assert [(c.side, c.price, c.quantity) for c in books[0].levels] == [("sell", MID, 0)]
     orders = sorted((u.order.side, u.order.status, len(u.fills)) for u in updates if isinstance(u, OrderUpdate))
     assert orders == [("buy", "filled", 1), ("sell", "filled", 1)]
+
+
+async def test_a_feed_that_fails_to_publish_neither_stops_the_market_nor_trading() -> None:
+    from application.live.follower import MarketFollower
+
+    store = InMemoryEventStore()
+    exchange = Exchange(store, RecorderSnapshots(store), Clock())
+    await exchange.start(await store.claim_writer())
+    follower = MarketFollower(store, RecorderSnapshots(store))
+    published: list[int] = []
+
+    async def broken(updates: list[Update]) -> None:
+        published.append(len(updates))
+        raise RuntimeError("a feed with a bug")
+
+    follower.publish_to(broken)
+    token = (await exchange.list_token(
+        symbol="AAA", name="A", creator_id=USERS[0], creator_address="0x" + "a" * 64,
+        total_supply=10_000 * TOKEN, initial_price=0, parameters=default_parameters(),
+    )).value.token_id  # type: ignore[attr-defined]
+    await exchange.place(token, NewOrder(UUID(int=100), USERS[0], "sell", "limit", price=MID, quantity=2 * LOT))
+    await follower.catch_up()
+    done = await exchange.place(token, NewOrder(UUID(int=101), USERS[0], "sell", "limit", price=MID + TICK, quantity=LOT))
+    await follower.catch_up()
+
+    assert published, "the feed was asked to publish, and failed"
+    assert follower.market.position == done.position == await store.head()
+    assert follower.market.state.book(token).depth("sell", 10) == [(MID, 2 * LOT, 1), (MID + TICK, LOT, 1)]

@@ -16,6 +16,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.plugins.problem_details import ProblemDetailsConfig, ProblemDetailsException, ProblemDetailsPlugin
 
+from adapters.outages import is_outage
 from application.errors import ApplicationError, InvalidQuery, ReadModelBehind, ServiceUnavailable
 from application.ports import SignatureRejected, TokenRejected
 from domain.shared.errors import Conflict, DomainError, NotFound, TooSoon, Unauthenticated
@@ -111,6 +112,11 @@ def from_http(error: HTTPException) -> Problem:
 
 
 def from_unexpected(error: Exception) -> Problem:
+    if is_outage(error):
+        log.warning("a backing service is unreachable: %s: %s", type(error).__name__, error)
+        return Problem(
+            503, "service_unavailable", "a service this needs is unreachable; retry shortly", headers={"Retry-After": "1"}
+        )
     log.exception("unhandled error", exc_info=error)
     return Problem(500, "internal_error", "something went wrong on our side; it has been logged")
 

@@ -73,7 +73,10 @@ WHEN = {
     "`invalid_text`, `min_position_not_written`, or the code of the rule the command breaks",
     429: "`rate_limited` (with `Retry-After` and `RateLimit-*` headers), or a command repeated too soon "
     "(`email_code_cooldown`, with `Retry-After`)",
-    503: "`read_model_behind`, `engine_elsewhere`, `exchange_halted` or `not_ready`: try again after `Retry-After`",
+    503: (
+        "`read_model_behind`, `engine_elsewhere`, `engine_recovering`, `commit_failed`, `service_unavailable` or"
+        " `not_ready`: try again after `Retry-After`"
+    ),
 }
 
 # Dependencies that wait for a read model or need the matching engine, either of which can answer 503.
@@ -106,7 +109,8 @@ def statuses_of(handler: HTTPRouteHandler, route: HTTPRoute) -> set[int]:
     _, with_role = roles_required(handler)
     statuses: set[int] = set()
     if route.path not in EXEMPT_PATHS:
-        statuses |= {401, 429}  # any request is counted, and any bearer token sent along is checked
+        # any request is counted (the rate limiter may be unreachable), and any bearer token sent along is checked
+        statuses |= {401, 429, 503}
     if with_role:
         statuses.add(403)
     if "data" in names:
