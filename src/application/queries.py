@@ -86,9 +86,12 @@ class TradingQueries:
         return row
 
     async def status_of(self, user_id: UUID, order_id: UUID) -> str | None:
-        """ClosedOrders: the order's status once the view holds everything written so far."""
-        await self._consistency.reach_head(self._view.name)
+        """ClosedOrders: the order's status as the view has it. An order the view does not have yet may have
+        closed a moment ago: then it asks again once the view holds everything written so far."""
         row = await self._view.order(order_id)
+        if row is None:
+            await self._consistency.reach_head(self._view.name)
+            row = await self._view.order(order_id)
         return row.status if row is not None and row.user_id == user_id else None
 
     async def orders(

@@ -282,6 +282,20 @@ async def test_cancelling_a_closed_order_is_order_not_open_and_an_unknown_one_or
         await exchange.cancel(BOB, UUID(int=0xDEAD))
 
 
+async def test_an_order_the_view_still_shows_open_but_the_engine_has_closed_is_order_not_open() -> None:
+    store, ids, closed = Store(), Ids(), Closed()
+    exchange = await engine(store, closed)
+    token = await listed(exchange)
+    await exchange.deposit(BOB, USD, 10**9, "d")
+    placed = await exchange.place(token, order(ids, BOB, "buy", 1_000_000, TOKEN))
+    order_id = placed.value.order.id  # type: ignore[attr-defined]
+    await exchange.cancel(BOB, order_id)
+    closed.statuses[(BOB, order_id)] = "open"  # the view is behind the engine
+
+    with pytest.raises(OrderNotOpen, match="no longer open"):
+        await exchange.cancel(BOB, order_id)
+
+
 async def test_a_symbol_is_listed_once_and_unknown_tokens_are_refused() -> None:
     exchange = await engine()
     token = await listed(exchange)

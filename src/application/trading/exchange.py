@@ -212,6 +212,8 @@ class Exchange:
     async def _refuse_closed(self, user_id: UUID, order_id: UUID) -> None:
         """Closed orders are not kept in memory: the trading view tells a closed order from none at all."""
         status = await self._closed_orders.status_of(user_id, order_id) if self._closed_orders else None
+        if status in ("open", "partially_filled"):  # the view has not heard of its end yet; the engine has
+            raise OrderNotOpen("the order is no longer open")
         if status is not None:
             raise OrderNotOpen(f"the order is {status} already")
         raise OrderNotFound("no such order of yours")
