@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from uuid import UUID
@@ -42,6 +42,7 @@ from domain.orderbook.errors import OrderNotFound, OrderNotOpen
 from domain.shared.aggregate import DomainEvent
 from domain.shared.money import USD
 from domain.token.errors import SymbolTaken, TokenNotFound
+from domain.token.events import TokenListed
 from domain.token.token import MarketParameters, Token, listing_stream, normalise_symbol, token_id_for
 
 log = logging.getLogger(__name__)
@@ -186,6 +187,19 @@ class Exchange:
     async def settled(self) -> int:
         """Wait until everything decided up to this call is durable; the log position it reached."""
         return await self._commit.settled()
+
+    # ----- what a command's answer needs -----
+
+    def token(self, ref: str) -> TokenListed:
+        """A token the engine trades, by id or symbol (503 while the engine is not running, never a false 404)."""
+        self._check_running()
+        return self.state.token(ref)
+
+    def listed(self) -> Mapping[UUID, TokenListed]:
+        """The tokens the engine trades, for a command's answer. Taken before the command and held across its
+        await: a recovery meanwhile replaces the state, and a listing never changes."""
+        self._check_running()
+        return self.state.tokens
 
     # ----- commands -----
 

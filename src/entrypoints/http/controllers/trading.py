@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from collections.abc import Callable
 from typing import Annotated
 from uuid import UUID
 
@@ -52,10 +53,11 @@ REPEATED = ResponseSpec(
 )
 
 
-def market_of(market: CommittedMarket, ref: str) -> TokenListed:
-    """A token named by an order: unknown is a broken rule of the order (422), as ORDER_BOOK.md says."""
+def market_of(token: Callable[[str], TokenListed], ref: str) -> TokenListed:
+    """A token named by an order: unknown is a broken rule of the order (422), as ORDER_BOOK.md says. A command
+    asks the engine (it need not wait for the feed to catch up); an estimate asks the committed market."""
     try:
-        return market.state.token(ref)
+        return token(ref)
     except TokenNotFound:
         raise MarketNotFound(f"no market for {ref!r}") from None
 
@@ -90,12 +92,13 @@ class OrdersController(Controller):
         summary="Place an order: 201 with the order and its fills once it is durable",
     )
     async def place(
-        self, data: OrderRequest, claims: AccessClaims, exchange: Exchange, market: CommittedMarket, ids: IdGenerator
+        self, data: OrderRequest, claims: AccessClaims, exchange: Exchange, ids: IdGenerator
     ) -> Response[PlacementResponse]:
-        token = market_of(market, data.token_id)
+        tokens = exchange.listed()
+        token = market_of(exchange.token, data.token_id)
         done = await exchange.place(token.token_id, new_order(data, token, claims.user_id, ids()))
         placed: PlacementSnapshot = done.value  # type: ignore[assignment]
-        decimals = market.state.tokens[placed.order.token_id].decimals  # a repeat may name another market's order
+        decimals = tokens[placed.order.token_id].decimals  # a repeat may name another market's order
         body = PlacementResponse(order_response(placed.order, decimals), [fill_response(f, decimals) for f in placed.fills])
         status = HTTP_200_OK if placed.repeated else HTTP_201_CREATED
         return Response(body, status_code=status, headers={POSITION_HEADER: str(done.position)})
@@ -104,7 +107,7 @@ class OrdersController(Controller):
     async def estimate(
         self, data: EstimateRequest, claims: AccessClaims, market: CommittedMarket, ids: IdGenerator
     ) -> EstimateResponse:
-        token = market_of(market, data.token_id)
+        token = market_of(market.state.token, data.token_id)
         result = market.state.book(token.token_id).estimate(new_order(data, token, claims.user_id, ids()))
         scale = 10**token.decimals
         average = result.notional * scale // result.filled if result.filled else None
@@ -161,13 +164,12 @@ class OrdersController(Controller):
 
     @delete("/{order_id:uuid}", status_code=HTTP_200_OK, opt=TRADING, responses=problems(409), summary="Cancel an open order")
     async def cancel(
-        self, order_id: UUID, claims: AccessClaims, exchange: Exchange, market: CommittedMarket
+        self, order_id: UUID, claims: AccessClaims, exchange: Exchange
     ) -> Response[OrderResponse]:
+        tokens = exchange.listed()
         done = await exchange.cancel(claims.user_id, order_id)
         order: OrderState = done.value  # type: ignore[assignment]
-        return Response(
-            order_response(order, market.state.tokens[order.token_id].decimals), headers={POSITION_HEADER: str(done.position)}
-        )
+        return Response(order_response(order, tokens[order.token_id].decimals), headers={POSITION_HEADER: str(done.position)})
 
     @delete(
         "/",
@@ -177,12 +179,13 @@ class OrdersController(Controller):
         summary="Cancel all the user's open orders (of one token)",
     )
     async def cancel_all(
-        self, claims: AccessClaims, exchange: Exchange, market: CommittedMarket, token_id: str | None = None
+        self, claims: AccessClaims, exchange: Exchange, token_id: str | None = None
     ) -> Response[CancelledResponse]:
-        token = market.state.token(token_id).token_id if token_id else None
+        tokens = exchange.listed()
+        token = exchange.token(token_id).token_id if token_id else None
         done = await exchange.cancel_all(claims.user_id, token)
         orders: list[OrderState] = done.value  # type: ignore[assignment]
-        body = CancelledResponse([order_response(o, market.state.tokens[o.token_id].decimals) for o in orders])
+        body = CancelledResponse([order_response(o, tokens[o.token_id].decimals) for o in orders])
         return Response(body, headers={POSITION_HEADER: str(done.position)})
 
 
