@@ -350,3 +350,75 @@ class ConnectionSlots(Protocol):
         ...
 
     async def release(self, key: str, holder: str) -> None: ...
+
+
+# ----- public pages and files (CREATORS.md: POST /scrape, POST /upload) -----
+
+
+@dataclass(frozen=True, slots=True)
+class FetchedPage:
+    url: str  # as asked
+    final_url: str  # after the redirects the fetcher followed itself
+    content_type: str  # the declared media type, lower-case, without parameters
+    charset: str | None  # the declared charset, if any
+    body: bytes  # never more than the fetcher's size cap
+
+
+class PageFetcher(Protocol):
+    """GET a public http(s) page without becoming a way into the private network.
+
+    Raises UrlNotAllowed, PageTooLarge, PageUnusable or FetchTimeout (application.errors)."""
+
+    async def fetch(self, url: str) -> FetchedPage: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PageFacts:
+    """What a profile page says of itself: OpenGraph, Twitter card and schema.org Person JSON-LD."""
+
+    title: str | None
+    description: str | None
+    image: str | None  # absolute URL
+    site_name: str | None
+    name: str | None
+    handle: str | None
+    bio: str | None
+    avatar_url: str | None  # absolute URL
+    followers: int | None
+
+
+class PageReader(Protocol):
+    def read(self, page: FetchedPage) -> PageFacts: ...
+
+
+@dataclass(frozen=True, slots=True)
+class CleanFile:
+    """An upload as it will be stored: its type found from its bytes, an image re-encoded without metadata."""
+
+    data: bytes
+    content_type: str  # image/png, image/jpeg, image/webp or application/pdf
+    width: int | None
+    height: int | None
+
+
+class FileInspector(Protocol):
+    """Find an upload's type from its bytes and clean it. Raises UnsupportedMediaType or InvalidImage."""
+
+    def clean(self, data: bytes) -> CleanFile: ...
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFile:
+    id: str  # the lowercase hex SHA-256 of the stored bytes
+    content_type: str
+    size: int
+    width: int | None
+    height: int | None
+
+
+class FileStorage(Protocol):
+    """Content-addressed storage: the same bytes are the same id, written once, atomically."""
+
+    async def put(self, file: CleanFile) -> StoredFile: ...
+
+    async def get(self, file_id: str) -> tuple[StoredFile, bytes] | None: ...

@@ -87,6 +87,8 @@ def from_rejected_credentials(error: SignatureRejected | TokenRejected) -> Probl
 
 
 def from_application(error: ApplicationError) -> Problem:
+    if error.status is not None:
+        return Problem(error.status, error.code, error.message)
     if isinstance(error, ReadModelBehind | ServiceUnavailable):
         return Problem(503, error.code, error.message, headers={"Retry-After": "1"})
     if isinstance(error, InvalidQuery):
