@@ -232,7 +232,7 @@ class Authentication:
         self._not_revoked_until.pop(session_id, None)
 
     def roles_of(self, user: User) -> tuple[str, ...]:
-        roles = ["user"]
+        roles = ["user", *sorted(user.roles)]
         if user.wallet_address in self._settings.admin_addresses:
             roles.append("admin")
         return tuple(roles)

@@ -40,6 +40,11 @@ class EmailVerified(DomainEvent):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class RoleGranted(DomainEvent):
+    role: str  # "creator"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class UsernameClaimed(DomainEvent):
     username: str
     user_id: UUID

@@ -24,10 +24,18 @@ from domain.identity.errors import (
     InvalidWalletAddress,
     NoEmailCode,
 )
-from domain.identity.events import EmailCodeRejected, EmailCodeSent, EmailVerified, ProfileChanged, UserRegistered
+from domain.identity.events import (
+    EmailCodeRejected,
+    EmailCodeSent,
+    EmailVerified,
+    ProfileChanged,
+    RoleGranted,
+    UserRegistered,
+)
 from domain.identity.username import normalise_username
 from domain.shared.aggregate import Aggregate, DomainEvent
 from domain.shared.text import check_text
+from domain.shared.unset import UNSET, Unset
 
 USER_NAMESPACE = UUID("0d8f4f6e-2f6b-4b7e-9a55-6f1e1c9b7a10")
 ADDRESS = re.compile(r"^0x[0-9a-f]{64}$")
@@ -62,15 +70,6 @@ class Profile:
     avatar_url: str | None = None
 
 
-class Unset(Enum):
-    """A field a profile change leaves as it is (``None`` clears it)."""
-
-    token = 0
-
-
-UNSET = Unset.token
-
-
 @dataclass(frozen=True, slots=True)
 class ProfileChange:
     username: str | None | Unset = UNSET
@@ -101,6 +100,7 @@ class User(Aggregate):
         self.email: str | None = None
         self.pending_email: PendingEmail | None = None
         self.last_code_sent_at: datetime | None = None
+        self.roles: frozenset[str] = frozenset()  # granted roles, beyond "user" and the configured admins
 
     @property
     def is_registered(self) -> bool:
@@ -111,6 +111,11 @@ class User(Aggregate):
         if self.is_registered:
             return
         self._record(UserRegistered(originator_id=self.id, originator_version=self.next_version, at=at, wallet_address=address))
+
+    def grant_role(self, role: str, at: datetime) -> None:
+        """Held in access tokens issued from then on; granting a role held is nothing."""
+        if role not in self.roles:
+            self._record(RoleGranted(originator_id=self.id, originator_version=self.next_version, at=at, role=role))
 
     def change_profile(self, change: ProfileChange, at: datetime) -> Profile:
         """Apply the change; the caller claims the new username and releases the old one in the same commit."""
@@ -195,6 +200,8 @@ class User(Aggregate):
             case EmailVerified():
                 self.email = event.email
                 self.pending_email = None
+            case RoleGranted():
+                self.roles = self.roles | {event.role}
 
 
 def _optional(value: str | None, clean: object) -> str | None:

@@ -31,3 +31,7 @@ class TooSoon(DomainError):
 
 class Unauthenticated(DomainError):
     """The caller's proof of who they are does not hold (a signature, a token, a challenge)."""
+
+
+class Forbidden(DomainError):
+    """The caller is who they say, but may not do this (403)."""

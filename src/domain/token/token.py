@@ -3,7 +3,6 @@ writes version 1 of the same stream and the event store refuses it."""
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,16 +10,15 @@ from uuid import UUID, uuid5
 
 from domain.shared.aggregate import Aggregate, DomainEvent
 from domain.shared.money import MAX_PRICE, MAX_QUANTITY
+from domain.shared.symbols import RESERVED_SYMBOLS, SYMBOL, TOKEN_NAME_MAX
 from domain.shared.text import check_text
 from domain.token.errors import InvalidSymbol, InvalidTokenParameters, SymbolTaken
 from domain.token.events import TokenListed
 
 TOKEN_NAMESPACE = UUID("9b1f6c3a-2e4d-4f8b-a7c5-1d3e5f7a9b20")
-SYMBOL = re.compile(r"^[A-Z][A-Z0-9]{1,9}$")
-RESERVED_SYMBOLS = frozenset({"USD", "USDC", "USDT", "SUI"})
 DEFAULT_DECIMALS = 6
 DEFAULT_TICK = 100  # 0.0001 USD
-NAME_MAX = 60
+NAME_MAX = TOKEN_NAME_MAX
 MAX_SUPPLY = MAX_QUANTITY
 
 

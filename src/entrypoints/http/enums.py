@@ -59,6 +59,7 @@ class TransactionStatus(StrEnum):
 
 class Role(StrEnum):
     USER = "user"
+    CREATOR = "creator"
     ADMIN = "admin"
 
 

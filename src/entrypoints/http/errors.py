@@ -19,7 +19,7 @@ from litestar.plugins.problem_details import ProblemDetailsConfig, ProblemDetail
 from adapters.outages import is_outage
 from application.errors import ApplicationError, InvalidQuery, ReadModelBehind, ServiceUnavailable
 from application.ports import SignatureRejected, TokenRejected
-from domain.shared.errors import Conflict, DomainError, NotFound, TooSoon, Unauthenticated
+from domain.shared.errors import Conflict, DomainError, Forbidden, NotFound, TooSoon, Unauthenticated
 
 log = logging.getLogger(__name__)
 
@@ -75,11 +75,14 @@ def from_domain(error: DomainError) -> Problem:
         return unauthenticated(error.code, error.message)
     if isinstance(error, TooSoon):
         return Problem(429, error.code, error.message, headers={"Retry-After": str(error.retry_after_seconds)})
+    if isinstance(error, Forbidden):
+        return Problem(403, error.code, error.message)
     if isinstance(error, NotFound):
         return Problem(404, error.code, error.message)
+    fields = getattr(error, "fields", {})
     if isinstance(error, Conflict):
-        return Problem(409, error.code, error.message)
-    return Problem(422, error.code, error.message)
+        return Problem(409, error.code, error.message, **fields)
+    return Problem(422, error.code, error.message, **fields)
 
 
 def from_rejected_credentials(error: SignatureRejected | TokenRejected) -> Problem:

@@ -10,7 +10,8 @@ import msgspec
 from application.handlers.users import EmailVerification, ProfileHandler
 from application.ports import AccessClaims
 from application.queries import UserQueries
-from domain.identity.user import UNSET, ProfileChange
+from domain.identity.user import ProfileChange
+from domain.shared.unset import UNSET
 from entrypoints.http.auth import requires
 from entrypoints.http.controllers.auth import POSITION_HEADER, user_response
 from entrypoints.http.openapi import problems
