@@ -106,6 +106,7 @@ def create_app(container: Container) -> Litestar:
         },
         "feed": provide("live_feed"),
         "market": Provide(current_market(container)),
+        "caught_up": Provide(lambda: current_market(container), sync_to_thread=False),
     }
     settings = container.settings()
     return Litestar(

@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
 from typing import Any
 from uuid import UUID
 
@@ -54,6 +55,10 @@ class Closing:
     reason: str
 
 
+async def _now() -> None:
+    return None
+
+
 class Connection:
     def __init__(
         self,
@@ -63,8 +68,10 @@ class Connection:
         limits: LiveLimits,
         sessions: LiveSessions,
         ip: str,
+        caught_up: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         self.socket, self.feed = socket, feed
+        self.caught_up = caught_up or _now
         self.authentication = authentication
         self.caller = Caller(ip, limits, sessions, on_end=self.session_ended)
         self.outgoing: asyncio.Queue[str | Closing] = asyncio.Queue(OUTGOING)
@@ -170,6 +177,7 @@ class Connection:
         user = self.claims.user_id if channel == "user_orders" and self.claims else None
         try:
             async with self.feed.subscribe(channel_key(channel, token_id, user), OUTGOING) as subscription:
+                await self.caught_up()  # the snapshot holds what this process has acknowledged (read your writes)
                 sequence, snapshot = self.feed.snapshot(channel, token_id, user)
                 self.send(snapshot.decode())
                 async for _, message in subscription:
@@ -202,9 +210,10 @@ async def live_feed(
     authentication: Authentication,
     live_limits: LiveLimits,
     live_sessions: LiveSessions,
+    caught_up: Callable[[], Awaitable[object]],
 ) -> None:
     await socket.accept()
-    connection = Connection(socket, feed, authentication, live_limits, live_sessions, client_ip(socket.scope))
+    connection = Connection(socket, feed, authentication, live_limits, live_sessions, client_ip(socket.scope), caught_up)
     if not await connection.caller.admit():
         connection.too_many_connections("IP")
         with contextlib.suppress(Exception):
