@@ -259,7 +259,15 @@ def test_an_application_is_decided_once() -> None:
     first = app.start_approval(creator_id, 10**12, 1_000_000, BOB, AT)
     assert app.start_approval(creator_id, 1, 1, BOB, AT) is first  # a retry answers the first decision
     with pytest.raises(ApplicationDecided):
-        app.reject("no", BOB, AT)  # approval under way
+        app.reject("no", BOB, AT, listed=True)  # its token is listed: only approval can finish
+    with pytest.raises(InvalidProfile):
+        submitted().start_approval(creator_id, 0, 1, BOB, AT)
+    with pytest.raises(InvalidProfile):
+        submitted().start_approval(creator_id, 1, -1, BOB, AT)
+    stuck = submitted()
+    stuck.start_approval(creator_id, 1, 1, BOB, AT)
+    stuck.reject("the symbol went elsewhere", BOB, AT)  # never listed: it may still be rejected
+    assert stuck.status is ApplicationStatus.REJECTED
     app.approve(uuid4(), AT)
     assert app.status is ApplicationStatus.APPROVED
     for decide in (lambda: app.approve(uuid4(), AT), lambda: app.reject(None, BOB, AT),

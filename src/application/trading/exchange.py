@@ -287,8 +287,10 @@ class Exchange:
         total_supply: int,
         initial_price: int,
         parameters: MarketParameters,
+        owner_id: UUID | None = None,
     ) -> Done:
-        """One atomic append: the token, its market, and its whole supply credited to the creator."""
+        """One atomic append: the token, its market, and its whole supply credited to the creator's user
+        (``owner_id``; the creator id itself when none is named)."""
         self._check_running()
         symbol = normalise_symbol(symbol)
         token_id = token_id_for(symbol)
@@ -311,7 +313,7 @@ class Exchange:
         book.open(symbol, parameters.decimals, parameters.tick_size, parameters.lot_size, parameters.min_size, now)
         events = token.collect_events() + book.collect_events()
         self.state.tokens[token_id] = listing
-        self.state.accounts.issue(creator_id, str(token_id), total_supply, now, creator_address)
+        self.state.accounts.issue(owner_id or creator_id, str(token_id), total_supply, now, creator_address)
         events += self.state.accounts.collect_events()
         return await self._commit_events(events, listing)
 

@@ -46,6 +46,7 @@ from domain.creator.events import (
     SymbolReserved,
 )
 from domain.shared.aggregate import Aggregate, DomainEvent
+from domain.shared.money import MAX_PRICE, MAX_QUANTITY
 from domain.shared.text import check_text
 from domain.shared.symbols import RESERVED_SYMBOLS, SYMBOL, TOKEN_NAME_MAX
 
@@ -172,6 +173,10 @@ class CreatorApplication(Aggregate):
         if self.approval is not None and self.status is ApplicationStatus.PENDING:
             return self.approval
         self._refuse_decided()
+        if not 0 < total_supply <= MAX_QUANTITY:
+            raise InvalidProfile(f"total_supply is more than 0 and at most {MAX_QUANTITY} units")
+        if not 0 <= initial_price <= MAX_PRICE:
+            raise InvalidProfile(f"initial_price is 0 to {MAX_PRICE} micro-USD")
         self._record(
             ApplicationApprovalStarted(
                 originator_id=self.id,
@@ -197,11 +202,13 @@ class CreatorApplication(Aggregate):
             )
         )
 
-    def reject(self, reason: str | None, reviewer: UUID, at: datetime) -> None:
+    def reject(self, reason: str | None, reviewer: UUID, at: datetime, *, listed: bool = False) -> None:
+        """``listed``: the token of an approval under way is listed already; then only approval can finish.
+        An approval whose listing never happened (the symbol went elsewhere) may still be rejected."""
         self.require()
         self._refuse_decided()
-        if self.approval is not None:
-            raise ApplicationDecided("this application is being approved")
+        if self.approval is not None and listed:
+            raise ApplicationDecided("this application's token is listed; its approval is being finished")
         self._record(
             ApplicationRejected(
                 originator_id=self.id,

@@ -32,6 +32,15 @@ def normalise_symbol(text: str) -> str:
     return symbol
 
 
+def check_listing(total_supply: int, initial_price: int, parameters: MarketParameters) -> None:
+    """The amounts of a listing, on its market's steps."""
+    parameters.check()
+    if not 0 < total_supply <= MAX_SUPPLY or total_supply % parameters.lot_size:
+        raise InvalidTokenParameters("the supply is more than zero, at most 10^14 base units, and whole lots")
+    if not 0 <= initial_price <= MAX_PRICE or initial_price % parameters.tick_size:
+        raise InvalidTokenParameters("the initial price is a multiple of the tick size, at most 10,000 USD")
+
+
 def token_id_for(symbol: str) -> UUID:
     return uuid5(TOKEN_NAMESPACE, symbol)
 
@@ -99,11 +108,7 @@ class Token(Aggregate):
         clean_name = " ".join(unicodedata.normalize("NFC", name).split())
         if not clean_name or len(clean_name) > NAME_MAX or any(unicodedata.category(c).startswith("C") for c in clean_name):
             raise InvalidTokenParameters(f"a token name has 1 to {NAME_MAX} printable characters")
-        parameters.check()
-        if not 0 < total_supply <= MAX_SUPPLY or total_supply % parameters.lot_size:
-            raise InvalidTokenParameters("the supply is more than zero, at most 10^14 base units, and whole lots")
-        if not 0 <= initial_price <= MAX_PRICE or initial_price % parameters.tick_size:
-            raise InvalidTokenParameters("the initial price is a multiple of the tick size, at most 10,000 USD")
+        check_listing(total_supply, initial_price, parameters)
         self._record(
             TokenListed(
                 originator_id=self.id,

@@ -19,6 +19,7 @@ from application.queries import MarketQueries, ReadYourWrites, UserQueries
 from application.trading.exchange import DepositSnapshot, Exchange
 from domain.account.errors import InvalidAmount
 from domain.account.ledger import FEE_ACCOUNT
+from domain.creator.creator import creator_id_for
 from domain.identity.user import user_id_for, wallet_address
 from domain.shared.money import USD, USD_DECIMALS
 from domain.token.errors import InvalidTokenParameters
@@ -219,7 +220,8 @@ class AdminTradingController(Controller):
         done = await exchange.list_token(
             symbol=data.symbol,
             name=data.name,
-            creator_id=user_id_for(creator),
+            creator_id=creator_id_for(user_id_for(creator)),  # the creator this wallet's user is, or will be
+            owner_id=user_id_for(creator),
             creator_address=creator,
             total_supply=units(data.total_supply, data.decimals, InvalidTokenParameters),
             initial_price=units(data.initial_price, USD_DECIMALS, InvalidTokenParameters),
