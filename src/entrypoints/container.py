@@ -42,6 +42,7 @@ from adapters.system import SystemClock, SystemRandomness, random_id
 from adapters.views.audit import SqlViewReader, scratch_database
 from adapters.views.base import SqlView
 from adapters.views.categories import SqlCategoriesView
+from adapters.views.creators import SqlCreatorsView
 from adapters.views.database import ViewDatabase, sqlalchemy_url
 from adapters.views.market import SqlMarketView
 from adapters.views.trading import SqlTokensView, SqlTradingView
@@ -52,6 +53,7 @@ from application.handlers.categories import AddCategoryHandler, RenameCategoryHa
 from application.handlers.users import EmailVerification, ProfileHandler
 from application.live_sessions import LiveSessions
 from application.projections.categories import CategoriesProjector
+from application.projections.creators import CreatorsProjector
 from application.projections.runner import ProjectionRunner, ProjectionsBehind
 from application.projections.market import MarketProjector
 from application.projections.trading import TokensProjector, TradingProjector
@@ -122,6 +124,7 @@ class Container(containers.DeclarativeContainer):
     tokens_view = providers.Singleton(SqlTokensView, view_database)
     trading_view = providers.Singleton(SqlTradingView, view_database)
     market_view = providers.Singleton(SqlMarketView, view_database)
+    creators_view = providers.Singleton(SqlCreatorsView, view_database)
     projections = providers.Singleton(
         ProjectionRunner,
         store=event_store,
@@ -132,6 +135,7 @@ class Container(containers.DeclarativeContainer):
             providers.Singleton(TokensProjector, tokens_view),
             providers.Singleton(TradingProjector, trading_view),
             providers.Singleton(MarketProjector, market_view),
+            providers.Singleton(CreatorsProjector, creators_view),
         ),
     )
     read_your_writes = providers.Singleton(ReadYourWrites, event_store, projections)

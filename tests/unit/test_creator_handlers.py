@@ -4,21 +4,13 @@ with a real engine for the listing and real wallet signatures (the sign-in verif
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
-from itertools import count
+from datetime import timedelta
 from uuid import UUID
 
 import pytest
 
-from adapters.eventstore.memory import InMemoryEventStore
-from adapters.eventstore.snapshots import RecorderSnapshots
-from adapters.sui.signatures import SuiSignatureVerifier
-from adapters.system import SystemRandomness
-from application.handlers.categories import SeedCategoriesHandler
-from application.handlers.creators import CreatorLookup, CreatorProfiles, NewCreator, Social
-from application.handlers.onboarding import ApplicationForm, Documents, Onboarding
+from application.handlers.creators import NewCreator
 from application.ports import ConcurrencyConflict
-from application.trading.exchange import Exchange
 from domain.creator.creator import Creator, ProfileEdit, creator_id_for
 from domain.creator.documents import DocumentKind
 from domain.creator.errors import (
@@ -38,61 +30,8 @@ from domain.creator.errors import (
 from domain.creator.social import Follow, follow_stream
 from domain.identity.user import User, user_id_for
 from domain.token.token import token_id_for
+from tests.support.creators import ADMIN, T0, World, form
 from tests.support.wallets import Wallet
-
-T0 = datetime(2026, 11, 30, 12, tzinfo=UTC)
-ADMIN = UUID(int=77)
-
-
-class Clock:
-    def now(self) -> datetime:
-        return T0
-
-
-class Ids:
-    def __init__(self) -> None:
-        self._next = count(1)
-
-    def __call__(self) -> UUID:
-        return UUID(int=next(self._next))
-
-
-class World:
-    def __init__(self) -> None:
-        self.store = InMemoryEventStore()
-        self.ids = Ids()
-        self.exchange = Exchange(self.store, RecorderSnapshots(self.store), Clock())
-        listed = lambda token_id: self.exchange.state.tokens.get(token_id)  # noqa: E731
-        self.documents = Documents(self.store, Clock(), self.ids, SuiSignatureVerifier())
-        self.onboarding = Onboarding(self.store, Clock(), self.ids, SystemRandomness(), self.exchange, listed)
-        self.lookup = CreatorLookup(self.store, listed)
-        self.profiles = CreatorProfiles(self.store, Clock(), self.ids, self.lookup, listed)
-        self.social = Social(self.store, Clock(), self.ids, self.lookup)
-
-    async def start(self) -> World:
-        await self.exchange.start(await self.store.claim_writer())
-        await SeedCategoriesHandler(self.store, Clock(), self.ids)()
-        await self.documents.publish(DocumentKind.CREATOR_AGREEMENT, "Creator agreement", "You agree to be nice.")
-        return self
-
-    async def sign_agreement(self, wallet: Wallet) -> None:
-        (agreement,) = [d for d in await self.documents.current() if d.kind == "creator_agreement"]
-        message = await self.documents.signing_message(agreement.document_id, wallet.address)
-        await self.documents.sign(user_id_for(wallet.address), wallet.address, agreement.document_id, message, wallet.sign(message))
-
-    async def apply(self, wallet: Wallet, symbol: str = "ALICE", handle: str = "alice", code: str | None = None) -> UUID:
-        done = await self.onboarding.apply(user_id_for(wallet.address), wallet.address, form(symbol, handle, code))
-        return done.value.id
-
-
-def form(symbol: str = "ALICE", handle: str = "alice", code: str | None = None, **extra: object) -> ApplicationForm:
-    fields: dict[str, object] = dict(
-        display_name="Alice", handle=handle, category="music", token_symbol=symbol, token_name="Alice Coin",
-        headline="Songs", bio="I sing", profile_urls=["https://x.com/alice"], invitation_code=code,
-    )
-    fields.update(extra)
-    return ApplicationForm(**fields)  # type: ignore[arg-type]
-
 
 @pytest.fixture
 async def world() -> World:

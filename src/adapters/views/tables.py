@@ -13,6 +13,7 @@ from sqlalchemy import (
     Dialect,
     Float,
     Integer,
+    JSON,
     LargeBinary,
     MetaData,
     String,
@@ -204,4 +205,97 @@ transactions = Table(
     Column("amount", BigInteger, nullable=False),
     Column("reference", String(100), nullable=False),
     Column("at", UtcDateTime, nullable=False),
+)
+
+# ----- the creators view (migration 0007) -----
+
+creators = Table(
+    "creators",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("user_id", Uuid, nullable=False, unique=True),
+    Column("wallet_address", String(66), nullable=False),
+    Column("handle", String(30), nullable=False, unique=True),
+    Column("display_name", String(80), nullable=False),
+    Column("headline", String(160)),
+    Column("bio", Text),
+    Column("avatar_url", Text),
+    Column("banner_url", Text),
+    Column("category", String(50)),
+    Column("location", String(120)),
+    Column("website", Text),
+    Column("links", JSON, nullable=False),
+    Column("skills", JSON, nullable=False),
+    Column("achievements", JSON, nullable=False),
+    Column("work_experiences", JSON, nullable=False),
+    Column("education", JSON, nullable=False),
+    Column("content_sections", JSON, nullable=False),
+    Column("followers_count", BigInteger, nullable=False),
+    Column("verified", Boolean, nullable=False),
+    Column("token_id", Uuid),
+    Column("token_symbol", String(10)),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+listed_symbols = Table(
+    "listed_symbols",
+    metadata,
+    Column("token_id", Uuid, primary_key=True),
+    Column("symbol", String(10), nullable=False),
+    Column("creator_id", Uuid, nullable=False),
+)
+
+follows = Table(
+    "follows",
+    metadata,
+    Column("follower_id", Uuid, primary_key=True),
+    Column("creator_id", Uuid, primary_key=True),
+    Column("followed_at", UtcDateTime, nullable=False),
+)
+
+creator_feed = Table(
+    "creator_feed",
+    metadata,
+    Column("seq", BigInteger, primary_key=True),
+    Column("n", Integer, primary_key=True),
+    Column("creator_id", Uuid, nullable=False),
+    Column("type", String(20), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("data", JSON, nullable=False),
+)
+
+creator_applications = Table(
+    "creator_applications",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("user_id", Uuid, nullable=False),
+    Column("wallet_address", String(66), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("display_name", String(80), nullable=False),
+    Column("handle", String(30), nullable=False),
+    Column("category", String(50)),
+    Column("token_symbol", String(10), nullable=False),
+    Column("token_name", String(60), nullable=False),
+    Column("headline", String(160)),
+    Column("bio", Text),
+    Column("profile_urls", JSON, nullable=False),
+    Column("invited", Boolean, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("decided_at", UtcDateTime),
+    Column("rejection_reason", Text),
+    Column("creator_id", Uuid),
+    Column("token_id", Uuid),
+)
+
+trending_topics = Table(
+    "trending_topics",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("title", String(200), nullable=False),
+    Column("summary", Text),
+    Column("url", Text),
+    Column("tags", JSON, nullable=False),
+    Column("creator_ids", JSON, nullable=False),
+    Column("published_at", UtcDateTime, nullable=False),
 )

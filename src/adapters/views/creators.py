@@ -1,0 +1,186 @@
+"""The creators view in SQL."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from adapters.views.base import SqlView
+from adapters.views.tables import creator_applications, creator_feed, creators, follows, listed_symbols, trending_topics
+from application.projections.creators import ApplicationRow, CreatorRow, FeedRow, TopicRow
+
+_CREATOR_FIELDS = CreatorRow.__slots__
+_APPLICATION_FIELDS = ApplicationRow.__slots__
+
+
+def creator_row(row: Any) -> CreatorRow:
+    return CreatorRow(**{f: row._mapping[f] for f in _CREATOR_FIELDS})
+
+
+def application_row(row: Any) -> ApplicationRow:
+    return ApplicationRow(**{f: row._mapping[f] for f in _APPLICATION_FIELDS})
+
+
+def topic_row(row: Any) -> TopicRow:
+    return TopicRow(row.id, row.title, row.summary, row.url, list(row.tags), [UUID(i) for i in row.creator_ids], row.published_at)
+
+
+class _Rows:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+        self._items_at: dict[int, int] = {}  # feed items written per log position in this batch
+
+    async def add(self, row: CreatorRow) -> None:
+        await self._conn.execute(insert(creators).values(**{f: getattr(row, f) for f in _CREATOR_FIELDS}))
+
+    async def get(self, creator_id: UUID) -> CreatorRow | None:
+        row = (await self._conn.execute(select(creators).where(creators.c.id == creator_id))).first()
+        return None if row is None else creator_row(row)
+
+    async def change(self, creator_id: UUID, at: datetime, **fields: Any) -> None:
+        await self._conn.execute(update(creators).where(creators.c.id == creator_id).values(updated_at=at, **fields))
+
+    async def list_token(self, token_id: UUID, symbol: str, creator_id: UUID) -> None:
+        await self._conn.execute(insert(listed_symbols).values(token_id=token_id, symbol=symbol, creator_id=creator_id))
+
+    async def symbol_of(self, token_id: UUID) -> str | None:
+        return await self._conn.scalar(select(listed_symbols.c.symbol).where(listed_symbols.c.token_id == token_id))  # type: ignore[no-any-return]
+
+    async def follow(self, follower_id: UUID, creator_id: UUID, at: datetime) -> int:
+        await self._conn.execute(insert(follows).values(follower_id=follower_id, creator_id=creator_id, followed_at=at))
+        return await self._count(creator_id, +1)
+
+    async def unfollow(self, follower_id: UUID, creator_id: UUID) -> int:
+        await self._conn.execute(delete(follows).where(follows.c.follower_id == follower_id, follows.c.creator_id == creator_id))
+        return await self._count(creator_id, -1)
+
+    async def _count(self, creator_id: UUID, step: int) -> int:
+        await self._conn.execute(
+            update(creators).where(creators.c.id == creator_id).values(followers_count=creators.c.followers_count + step)
+        )
+        return int(await self._conn.scalar(select(creators.c.followers_count).where(creators.c.id == creator_id)) or 0)
+
+    async def feed(self, row: FeedRow) -> None:
+        n = self._items_at.get(row.seq, 0)
+        self._items_at[row.seq] = n + 1
+        await self._conn.execute(
+            insert(creator_feed).values(seq=row.seq, n=n, creator_id=row.creator_id, type=row.type, at=row.at, data=row.data)
+        )
+
+    async def add_application(self, row: ApplicationRow) -> None:
+        await self._conn.execute(insert(creator_applications).values(**{f: getattr(row, f) for f in _APPLICATION_FIELDS}))
+
+    async def change_application(self, application_id: UUID, **fields: Any) -> None:
+        await self._conn.execute(update(creator_applications).where(creator_applications.c.id == application_id).values(**fields))
+
+    async def add_topic(self, row: TopicRow) -> None:
+        await self._conn.execute(
+            insert(trending_topics).values(
+                id=row.id, title=row.title, summary=row.summary, url=row.url, tags=row.tags,
+                creator_ids=[str(i) for i in row.creator_ids], published_at=row.published_at,
+            )
+        )
+
+    async def remove_topic(self, topic_id: UUID) -> None:
+        await self._conn.execute(delete(trending_topics).where(trending_topics.c.id == topic_id))
+
+
+class SqlCreatorsView(SqlView):
+    name = "creators"
+    tables = (creators, listed_symbols, follows, creator_feed, creator_applications, trending_topics)
+
+    @asynccontextmanager
+    async def writing(self, expected: int, position: int) -> AsyncIterator[_Rows]:
+        async with self._transaction(expected, position) as conn:
+            yield _Rows(conn)
+
+    async def by_id(self, creator_id: UUID) -> CreatorRow | None:
+        return await self._one(select(creators).where(creators.c.id == creator_id))
+
+    async def by_ids(self, ids: Sequence[UUID]) -> dict[UUID, CreatorRow]:
+        if not ids:
+            return {}
+        async with self._db.engine.connect() as conn:
+            rows = (await conn.execute(select(creators).where(creators.c.id.in_(list(ids))))).all()
+        return {r.id: creator_row(r) for r in rows}
+
+    async def by_handle(self, handle: str) -> CreatorRow | None:
+        return await self._one(select(creators).where(creators.c.handle == handle))
+
+    async def by_symbol(self, symbol: str) -> CreatorRow | None:
+        return await self._one(select(creators).where(creators.c.token_symbol == symbol))
+
+    async def _one(self, query: Any) -> CreatorRow | None:
+        async with self._db.engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        return None if row is None else creator_row(row)
+
+    async def following(self, follower_id: UUID, limit: int, before: tuple[datetime, UUID] | None) -> list[tuple[UUID, datetime]]:
+        """The creators a user follows, newest follow first, after the cursor ``(followed_at, creator_id)``."""
+        query = (
+            select(follows.c.creator_id, follows.c.followed_at)
+            .where(follows.c.follower_id == follower_id)
+            .order_by(follows.c.followed_at.desc(), follows.c.creator_id.desc())
+            .limit(limit)
+        )
+        if before is not None:
+            at, creator_id = before
+            query = query.where(
+                (follows.c.followed_at < at) | ((follows.c.followed_at == at) & (follows.c.creator_id < creator_id))
+            )
+        async with self._db.engine.connect() as conn:
+            return [(r.creator_id, r.followed_at) for r in await conn.execute(query)]
+
+    async def is_following(self, follower_id: UUID, creator_id: UUID) -> bool:
+        query = select(follows.c.creator_id).where(follows.c.follower_id == follower_id, follows.c.creator_id == creator_id)
+        async with self._db.engine.connect() as conn:
+            return (await conn.scalar(query)) is not None
+
+    async def feed_of(self, follower_id: UUID, limit: int, before: tuple[int, int] | None) -> list[FeedRow]:
+        """Items of the creators the user follows, newest first, after the cursor ``(seq, n)``."""
+        followed = select(follows.c.creator_id).where(follows.c.follower_id == follower_id)
+        query = (
+            select(creator_feed)
+            .where(creator_feed.c.creator_id.in_(followed))
+            .order_by(creator_feed.c.seq.desc(), creator_feed.c.n.desc())
+            .limit(limit)
+        )
+        if before is not None:
+            seq, n = before
+            query = query.where((creator_feed.c.seq < seq) | ((creator_feed.c.seq == seq) & (creator_feed.c.n < n)))
+        async with self._db.engine.connect() as conn:
+            return [FeedRow(r.seq, r.creator_id, r.type, r.at, dict(r.data), r.n) for r in await conn.execute(query)]
+
+    async def new_followers_since(self, since: datetime) -> dict[UUID, int]:
+        """How many follows each creator gained since ``since`` (and still has)."""
+        query = select(follows.c.creator_id, func.count()).where(follows.c.followed_at >= since).group_by(follows.c.creator_id)
+        async with self._db.engine.connect() as conn:
+            return {r[0]: int(r[1]) for r in await conn.execute(query)}
+
+    async def applications(self, status: str | None, limit: int, before: tuple[datetime, UUID] | None) -> list[ApplicationRow]:
+        query = (
+            select(creator_applications)
+            .order_by(creator_applications.c.created_at.desc(), creator_applications.c.id.desc())
+            .limit(limit)
+        )
+        if status is not None:
+            query = query.where(creator_applications.c.status == status)
+        if before is not None:
+            at, application_id = before
+            query = query.where(
+                (creator_applications.c.created_at < at)
+                | ((creator_applications.c.created_at == at) & (creator_applications.c.id < application_id))
+            )
+        async with self._db.engine.connect() as conn:
+            return [application_row(r) for r in await conn.execute(query)]
+
+    async def topics(self, limit: int) -> list[TopicRow]:
+        query = select(trending_topics).order_by(trending_topics.c.published_at.desc(), trending_topics.c.id.desc()).limit(limit)
+        async with self._db.engine.connect() as conn:
+            return [topic_row(r) for r in await conn.execute(query)]
