@@ -75,3 +75,10 @@ class FileTooLarge(ApplicationError):
 class InvalidImage(ApplicationError):
     code = "invalid_image"
     status = 422
+
+
+class FileNotFound(ApplicationError):
+    """No file has this id, or the id is not one (64 lowercase hex digits)."""
+
+    code = "file_not_found"
+    status = 404

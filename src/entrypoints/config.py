@@ -16,6 +16,7 @@ from adapters.mail.smtp import parse_smtp_url
 from entrypoints.http.ratelimit import Limits, parse_limits
 
 ADDRESS = re.compile(r"^0x[0-9a-f]{64}$")
+UPLOAD_MAX_BYTES = 5_000_000  # "5 MB" (CREATORS.md), in decimal units
 
 
 class ConfigError(ValueError):
@@ -45,6 +46,7 @@ class Settings:
     snapshot_every: int
     cors_origins: tuple[str, ...] = ()
     trusted_proxies: tuple[str, ...] = ()
+    upload_max_bytes: int = UPLOAD_MAX_BYTES
 
     @property
     def mail_dir(self) -> Path:
@@ -97,6 +99,9 @@ class Settings:
         access_text = env.get("PEOPLECOIN_ACCESS_TOKEN_SECONDS") or "900"
         if not access_text.isdigit() or not 1 <= int(access_text) <= 3600:
             raise ConfigError("PEOPLECOIN_ACCESS_TOKEN_SECONDS is a number of seconds from 1 to 3600")
+        upload_text = env.get("PEOPLECOIN_UPLOAD_MAX_BYTES") or str(UPLOAD_MAX_BYTES)
+        if not (upload_text.isascii() and upload_text.isdigit()) or not 1 <= int(upload_text) <= 100_000_000:
+            raise ConfigError("PEOPLECOIN_UPLOAD_MAX_BYTES is a number of bytes from 1 to 100,000,000")
         network = env.get("PEOPLECOIN_SUI_NETWORK") or "mainnet"
         if network not in ("mainnet", "testnet", "devnet", "localnet"):
             raise ConfigError("PEOPLECOIN_SUI_NETWORK is one of mainnet, testnet, devnet, localnet")
@@ -122,6 +127,7 @@ class Settings:
             snapshot_every=int(snapshot_text),
             cors_origins=parse_origins(env.get("PEOPLECOIN_CORS_ORIGINS") or ""),
             trusted_proxies=parse_proxies(env.get("PEOPLECOIN_TRUSTED_PROXIES") or ""),
+            upload_max_bytes=int(upload_text),
         )
 
 

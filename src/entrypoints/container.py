@@ -1,7 +1,8 @@
 """The container: the only place that names adapters, chosen by configuration.
 
-PEOPLECOIN_DATABASE_URL set: event store, snapshots, views and the writer lease
-in PostgreSQL; unset: SQLite files and a lock file in the data dir.
+PEOPLECOIN_DATABASE_URL set: event store, snapshots, views, the writer lease
+and uploaded files in PostgreSQL; unset: SQLite files, a lock file and a
+folder of uploads in the data dir.
 PEOPLECOIN_REDIS_URL set: pub/sub between processes, rate limits and
 connection slots through Redis; unset: in-process. The live feed always fans
 out inside the process: every process builds it from the log (see
@@ -26,6 +27,9 @@ from adapters.chain.local import LocalLedgerChain
 from adapters.eventstore.postgres import PostgresEventStore
 from adapters.eventstore.snapshots import RecorderSnapshots, encode_snapshot
 from adapters.eventstore.sqlite import SqliteEventStore
+from adapters.files.folder import FolderFileStorage
+from adapters.files.inspector import PillowFileInspector
+from adapters.files.postgres import PostgresFileStorage
 from adapters.keys.redis import RedisExpiringKeys
 from adapters.keys.sql import SqlExpiringKeys
 from adapters.limits.memory import InMemoryConnectionSlots, InMemoryRateLimiter
@@ -50,6 +54,7 @@ from adapters.views.users import SqlUsersView
 from application.audit import AuditCheck, Replay, ViewsMatchReplay
 from application.handlers.auth import AuthSettings, Authentication
 from application.handlers.categories import AddCategoryHandler, RenameCategoryHandler, SeedCategoriesHandler
+from application.handlers.files import ReadFile, UploadFile
 from application.handlers.users import EmailVerification, ProfileHandler
 from application.live_sessions import LiveSessions
 from application.projections.categories import CategoriesProjector
@@ -188,6 +193,16 @@ class Container(containers.DeclarativeContainer):
     add_category = providers.Singleton(AddCategoryHandler, event_store, clock, ids)
     rename_category = providers.Singleton(RenameCategoryHandler, event_store, clock)
     seed_categories = providers.Singleton(SeedCategoriesHandler, event_store, clock, ids)
+
+    file_storage = providers.Singleton(
+        lambda s, db: PostgresFileStorage(db) if s.database_url else FolderFileStorage(s.data_dir / "files"),
+        settings,
+        view_database,
+    )
+    upload_file = providers.Singleton(
+        lambda s, storage: UploadFile(PillowFileInspector(), storage, s.upload_max_bytes), settings, file_storage
+    )
+    read_file = providers.Singleton(ReadFile, file_storage)
 
 
 def build(settings: Settings) -> Container:

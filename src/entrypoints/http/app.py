@@ -19,6 +19,7 @@ from entrypoints.http.auth import APP_STATE_KEY, provide_claims
 from entrypoints.http.bodies import MAX_BODY_BYTES, BodyLimits
 from entrypoints.http.controllers.auth import AuthController
 from entrypoints.http.controllers.categories import AdminCategoriesController, CategoriesController
+from entrypoints.http.controllers.files import FilesController
 from entrypoints.http.controllers.health import HealthController, MetricsController, ReadinessChecks
 from entrypoints.http.controllers.tokens import AdminTradingController, TokensController, TransactionsController
 from entrypoints.http.controllers.trading import (
@@ -102,6 +103,8 @@ def create_app(container: Container) -> Litestar:
                 "market_follower",
                 "live_sessions",
                 "live_limits",
+                "upload_file",
+                "read_file",
             )
         },
         "feed": provide("live_feed"),
@@ -124,6 +127,7 @@ def create_app(container: Container) -> Litestar:
             TokensController,
             TransactionsController,
             AdminTradingController,
+            FilesController,
             live_feed,
         ],
         dependencies=dependencies,
@@ -133,7 +137,7 @@ def create_app(container: Container) -> Litestar:
         middleware=[
             prometheus.middleware,
             RateLimits(settings.rate_limits, container.rate_limiter(), container.authentication()),
-            BodyLimits(),
+            BodyLimits(upload_max_bytes=settings.upload_max_bytes),
         ],
         request_max_body_size=MAX_BODY_BYTES,
         before_send=[secure_headers],

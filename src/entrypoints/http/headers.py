@@ -14,6 +14,10 @@ the paths no route matches). Choices, in ``docs/api-conventions.md``:
 - ``Cache-Control: no-store`` on every answer to a request that carries a
   token (``Authorization``) and on the routes marked ``opt={"no_store": True}``
   (sign-in and refresh, which hand tokens out).
+- Uploaded files (routes marked ``opt=PUBLIC_FILE``) are public and immutable:
+  they keep their own ``Cache-Control`` whoever asks, and are served under
+  ``FILE_POLICY``, which adds ``sandbox``: opened as a page, a file runs no
+  script, submits no form and has an origin of its own (docs/uploads.md).
 """
 
 from __future__ import annotations
@@ -38,6 +42,8 @@ DOCS_POLICY = "; ".join(
         "form-action 'none'",
     ]
 )
+FILE_POLICY = "default-src 'none'; sandbox; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+PUBLIC_FILE = {"content_security_policy": FILE_POLICY, "shared_cache": True}
 DOCS_PATH = "/schema"
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -57,10 +63,13 @@ async def secure_headers(message: Message, scope: Scope) -> None:
     for name, value in SECURITY_HEADERS.items():
         headers[name] = value
     path: str = scope.get("path", "")
-    headers["Content-Security-Policy"] = DOCS_POLICY if path == DOCS_PATH or path.startswith(DOCS_PATH + "/") else API_POLICY
     handler = scope.get("route_handler")
+    opt = handler.opt if handler is not None else {}
+    headers["Content-Security-Policy"] = opt.get("content_security_policy") or (
+        DOCS_POLICY if path == DOCS_PATH or path.startswith(DOCS_PATH + "/") else API_POLICY
+    )
     carries_token = any(name == b"authorization" for name, _ in scope.get("headers", ()))
-    if carries_token or (handler is not None and handler.opt.get("no_store")):
+    if (carries_token and not opt.get("shared_cache")) or opt.get("no_store"):
         headers["Cache-Control"] = "no-store"
 
 

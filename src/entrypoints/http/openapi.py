@@ -89,12 +89,12 @@ _NOT_PARAMETERS = frozenset({"self", "data", "request", "socket", "state", "scop
 
 def problems(*statuses: int) -> dict[int, ResponseSpec]:
     """Problem-details answers with these statuses, for a handler's ``responses=``."""
-    return {
-        status: ResponseSpec(
-            data_container=ProblemDetails, description=WHEN[status], media_type=PROBLEM_JSON, generate_examples=False
-        )
-        for status in statuses
-    }
+    return {status: problem(WHEN[status]) for status in statuses}
+
+
+def problem(description: str) -> ResponseSpec:
+    """One problem-details answer said in the handler's own words, where ``WHEN``'s general ones do not fit."""
+    return ResponseSpec(data_container=ProblemDetails, description=description, media_type=PROBLEM_JSON, generate_examples=False)
 
 
 def roles_required(handler: HTTPRouteHandler) -> tuple[bool, bool]:
@@ -148,6 +148,7 @@ class ProblemResponses(ReceiveRoutePlugin):
         for handler in route.route_handlers:
             declared = dict(handler.responses or {})
             handler.responses = {**problems(*sorted(statuses_of(handler, route) - declared.keys())), **declared}
-            handler.operation_class = ProblemOperation
+            if not issubclass(handler.operation_class, ProblemOperation):  # a handler may refine it
+                handler.operation_class = ProblemOperation
             if roles_required(handler)[0]:
                 handler.security = [{BEARER: []}]
