@@ -57,6 +57,9 @@ from application.handlers.categories import AddCategoryHandler, RenameCategoryHa
 from application.handlers.files import ReadFile, UploadFile
 from application.handlers.users import EmailVerification, ProfileHandler
 from application.live_sessions import LiveSessions
+from application.creator_queries import CreatorQueries
+from application.handlers.creators import CreatorLookup, CreatorProfiles, Social
+from application.handlers.onboarding import Documents, Onboarding
 from application.projections.categories import CategoriesProjector
 from application.projections.creators import CreatorsProjector
 from application.projections.runner import ProjectionRunner, ProjectionsBehind
@@ -193,6 +196,15 @@ class Container(containers.DeclarativeContainer):
     add_category = providers.Singleton(AddCategoryHandler, event_store, clock, ids)
     rename_category = providers.Singleton(RenameCategoryHandler, event_store, clock)
     seed_categories = providers.Singleton(SeedCategoriesHandler, event_store, clock, ids)
+
+    # the creator side: what is listed comes from the committed market, which every process keeps
+    listed = providers.Singleton(lambda follower: lambda token_id: follower.market.state.tokens.get(token_id), market_follower)
+    documents = providers.Singleton(Documents, event_store, clock, ids, signature_verifier)
+    onboarding = providers.Singleton(Onboarding, event_store, clock, ids, randomness, exchange, listed)
+    creator_lookup = providers.Singleton(CreatorLookup, event_store, listed)
+    creator_profiles = providers.Singleton(CreatorProfiles, event_store, clock, ids, creator_lookup, listed)
+    social = providers.Singleton(Social, event_store, clock, ids, creator_lookup)
+    creator_queries = providers.Singleton(CreatorQueries, creators_view, read_your_writes)
 
     file_storage = providers.Singleton(
         lambda s, db: PostgresFileStorage(db) if s.database_url else FolderFileStorage(s.data_dir / "files"),

@@ -15,10 +15,18 @@ from litestar.plugins.prometheus import PrometheusConfig
 
 from application.live.market import CommittedMarket
 from entrypoints.container import Container, Runtime
-from entrypoints.http.auth import APP_STATE_KEY, provide_claims
+from entrypoints.http.auth import APP_STATE_KEY, provide_claims, provide_optional_claims
 from entrypoints.http.bodies import MAX_BODY_BYTES, BodyLimits
 from entrypoints.http.controllers.auth import AuthController
 from entrypoints.http.controllers.categories import AdminCategoriesController, CategoriesController
+from entrypoints.http.controllers.creators import AdminCreatorsController, CreatorsController, FollowingController
+from entrypoints.http.controllers.onboarding import (
+    AdminOnboardingController,
+    ApplicationsController,
+    DocumentsController,
+    SignaturesController,
+    SymbolsController,
+)
 from entrypoints.http.controllers.files import FilesController
 from entrypoints.http.controllers.health import HealthController, MetricsController, ReadinessChecks
 from entrypoints.http.controllers.tokens import AdminTradingController, TokensController, TransactionsController
@@ -84,6 +92,7 @@ def create_app(container: Container) -> Litestar:
     dependencies: dict[str, Any] = {
         "readiness": Provide(lambda: readiness, sync_to_thread=False),
         "claims": Provide(provide_claims, sync_to_thread=False),
+        "caller": Provide(provide_optional_claims),
         **{
             name: provide(name)
             for name in (
@@ -105,6 +114,11 @@ def create_app(container: Container) -> Litestar:
                 "live_limits",
                 "upload_file",
                 "read_file",
+                "documents",
+                "onboarding",
+                "creator_profiles",
+                "social",
+                "creator_queries",
             )
         },
         "feed": provide("live_feed"),
@@ -128,6 +142,14 @@ def create_app(container: Container) -> Litestar:
             TransactionsController,
             AdminTradingController,
             FilesController,
+            CreatorsController,
+            FollowingController,
+            AdminCreatorsController,
+            DocumentsController,
+            SignaturesController,
+            SymbolsController,
+            ApplicationsController,
+            AdminOnboardingController,
             live_feed,
         ],
         dependencies=dependencies,

@@ -56,3 +56,15 @@ def requires(*roles: str) -> Guard:
 def provide_claims(request: ASGIConnection[Any, Any, Any, Any]) -> AccessClaims:
     """The claims the guard checked; only on routes that have the guard."""
     return request.scope["state"][CLAIMS]  # type: ignore[no-any-return]
+
+
+async def provide_optional_claims(request: ASGIConnection[Any, Any, Any, Any]) -> AccessClaims | None:
+    """On a public route: the caller's claims when they sent a token (a bad one is 401, as everywhere), else None."""
+    claims: AccessClaims | None = request.scope.get("state", {}).get(CLAIMS)
+    if claims is None:
+        token = bearer_of(request.headers.get("authorization", ""))
+        if token is None:
+            return None
+        authentication: Authentication = request.app.state[APP_STATE_KEY]
+        claims = await authentication.authenticate(token)
+    return claims

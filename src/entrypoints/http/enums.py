@@ -57,6 +57,12 @@ class TransactionStatus(StrEnum):
     COMPLETED = "completed"  # on our ledger
 
 
+class ApplicationStatusFilter(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
 class Role(StrEnum):
     USER = "user"
     CREATOR = "creator"

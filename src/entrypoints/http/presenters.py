@@ -86,3 +86,15 @@ def book_levels(book: OrderBook, decimals: int, depth: int) -> tuple[list[LevelR
         return [LevelResponse(usd(p), from_units(q, decimals), n) for p, q, n in book.depth(name, depth)]
 
     return side(BUY), side(SELL)
+
+
+def change_24h(price: int | None, price_24h_ago: int | None) -> str | None:
+    """The 24-hour change in percent, two decimals; None without both prices."""
+    if not price or not price_24h_ago:
+        return None
+    return ratio((price - price_24h_ago) * 100, price_24h_ago, 2)
+
+
+def market_cap(price: int | None, circulating: int, decimals: int) -> str | None:
+    """``price * circulating_supply`` in USD."""
+    return usd(price * circulating // 10**decimals) if price else None

@@ -28,7 +28,7 @@ from domain.token.token import MarketParameters, default_parameters
 from entrypoints.http.auth import requires
 from entrypoints.http.controllers.auth import POSITION_HEADER
 from entrypoints.http.enums import CandleInterval, TokenSort
-from entrypoints.http.presenters import units, usd
+from entrypoints.http.presenters import change_24h, market_cap, units, usd
 from entrypoints.http.errors import Problem
 from entrypoints.http.openapi import problems
 from entrypoints.http.schemas import (
@@ -57,9 +57,6 @@ async def token_detail(token: TokenListed, live: CommittedMarket, market: Market
     ticker = await market.ticker(token.token_id, token.initial_price)
     book = live.state.book(token.token_id)
     circulating = token.total_supply - live.state.ledger.available(FEE_ACCOUNT, str(token.token_id))
-    change = None
-    if ticker.price and ticker.price_24h_ago:
-        change = ratio((ticker.price - ticker.price_24h_ago) * 100, ticker.price_24h_ago, 2)
     return TokenDetailResponse(
         id=token.token_id,
         symbol=token.symbol,
@@ -69,12 +66,12 @@ async def token_detail(token: TokenListed, live: CommittedMarket, market: Market
         total_supply=from_units(token.total_supply, d),
         circulating_supply=from_units(circulating, d),
         price=usd(ticker.price) if ticker.price else None,
-        change_24h=change,
+        change_24h=change_24h(ticker.price, ticker.price_24h_ago),
         volume_24h=from_units(ticker.volume_24h, d),
         quote_volume_24h=usd(ticker.quote_volume_24h),
         high_24h=usd(ticker.high_24h) if ticker.high_24h else None,
         low_24h=usd(ticker.low_24h) if ticker.low_24h else None,
-        market_cap=usd(ticker.price * circulating // 10**d) if ticker.price else None,
+        market_cap=market_cap(ticker.price, circulating, d),
         holders_count=await market.holders_count(token.token_id),
         best_bid=usd(bid) if (bid := book.best("buy")) else None,
         best_ask=usd(ask) if (ask := book.best("sell")) else None,

@@ -1,0 +1,277 @@
+"""Creators (CREATORS.md): profiles, the owner's edits, following, the feed; admin verification and creation."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, Response, delete, get, patch, post
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+
+from application.creator_queries import CreatorQueries
+from application.handlers.creators import CreatorProfiles, NewCreator, Social
+from application.live.market import CommittedMarket
+from application.ports import AccessClaims
+from application.projections.creators import CreatorRow
+from application.queries import MarketQueries
+from domain.account.ledger import FEE_ACCOUNT
+from domain.creator.creator import ProfileEdit, creator_id_for
+from domain.creator.profile import Achievement, Education, Link, SectionDraft, Skill, WorkExperience
+from domain.identity.user import wallet_address
+from domain.shared.unset import UNSET
+from entrypoints.http.auth import requires
+from entrypoints.http.controllers.auth import POSITION_HEADER
+from entrypoints.http.errors import Problem
+from entrypoints.http.creator_schemas import (
+    AchievementBody,
+    CreatorEditRequest,
+    CreatorResponse,
+    CreatorSummaryResponse,
+    EducationBody,
+    FeedItemResponse,
+    FollowedCreatorResponse,
+    FollowResponse,
+    LinkBody,
+    NewCreatorRequest,
+    SectionResponse,
+    SkillBody,
+    TokenSummaryResponse,
+    VerifyCreatorRequest,
+    WorkExperienceBody,
+)
+from entrypoints.http.openapi import problems
+from entrypoints.http.presenters import change_24h, market_cap, usd
+from entrypoints.http.schemas import Cursor, Limit, MinPosition, Page, decode_cursor, page_of
+from entrypoints.http.units import from_units
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+async def token_summary(token_id: UUID | None, live: CommittedMarket, market: MarketQueries) -> TokenSummaryResponse | None:
+    token = live.state.tokens.get(token_id) if token_id else None
+    if token is None:
+        return None
+    ticker = await market.ticker(token.token_id, token.initial_price)
+    circulating = token.total_supply - live.state.ledger.available(FEE_ACCOUNT, str(token.token_id))
+    return TokenSummaryResponse(
+        id=token.token_id,
+        symbol=token.symbol,
+        name=token.name,
+        price=usd(ticker.price) if ticker.price else None,
+        change_24h=change_24h(ticker.price, ticker.price_24h_ago),
+        volume_24h=from_units(ticker.volume_24h, token.decimals),
+        market_cap=market_cap(ticker.price, circulating, token.decimals),
+    )
+
+
+async def creator_response(row: CreatorRow, live: CommittedMarket, market: MarketQueries) -> CreatorResponse:
+    return CreatorResponse(
+        id=row.id,
+        user_id=row.user_id,
+        wallet_address=row.wallet_address,
+        handle=row.handle,
+        display_name=row.display_name,
+        headline=row.headline,
+        bio=row.bio,
+        avatar_url=row.avatar_url,
+        banner_url=row.banner_url,
+        category=row.category,
+        location=row.location,
+        website=row.website,
+        links=[msgspec.convert(i, LinkBody) for i in row.links],
+        skills=[msgspec.convert(i, SkillBody) for i in row.skills],
+        achievements=[msgspec.convert(i, AchievementBody) for i in row.achievements],
+        work_experiences=[msgspec.convert(i, WorkExperienceBody) for i in row.work_experiences],
+        education=[msgspec.convert(i, EducationBody) for i in row.education],
+        content_sections=[msgspec.convert(i, SectionResponse) for i in row.content_sections],
+        followers_count=row.followers_count,
+        verified=row.verified,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        token=await token_summary(row.token_id, live, market),
+    )
+
+
+async def creator_summary(row: CreatorRow, live: CommittedMarket, market: MarketQueries) -> CreatorSummaryResponse:
+    return CreatorSummaryResponse(
+        id=row.id,
+        handle=row.handle,
+        display_name=row.display_name,
+        headline=row.headline,
+        avatar_url=row.avatar_url,
+        category=row.category,
+        followers_count=row.followers_count,
+        verified=row.verified,
+        token=await token_summary(row.token_id, live, market),
+    )
+
+
+def _field(value: object) -> object:
+    return UNSET if value is msgspec.UNSET else value
+
+
+def _list(value: Any, convert: Any) -> Any:
+    if value is msgspec.UNSET:
+        return UNSET
+    return None if value is None else [convert(i) for i in value]
+
+
+def profile_edit(data: CreatorEditRequest) -> ProfileEdit:
+    return ProfileEdit(
+        display_name=_field(data.display_name),  # type: ignore[arg-type]
+        headline=_field(data.headline),  # type: ignore[arg-type]
+        bio=_field(data.bio),  # type: ignore[arg-type]
+        avatar_url=_field(data.avatar_url),  # type: ignore[arg-type]
+        banner_url=_field(data.banner_url),  # type: ignore[arg-type]
+        category=_field(data.category),  # type: ignore[arg-type]
+        location=_field(data.location),  # type: ignore[arg-type]
+        website=_field(data.website),  # type: ignore[arg-type]
+        links=_list(data.links, lambda i: Link(i.platform, i.url)),
+        skills=_list(data.skills, lambda i: Skill(i.name, i.level)),
+        achievements=_list(data.achievements, lambda i: Achievement(i.title, i.description, i.date)),
+        work_experiences=_list(
+            data.work_experiences, lambda i: WorkExperience(i.title, i.organization, i.start_date, i.end_date, i.description)
+        ),
+        education=_list(data.education, lambda i: Education(i.institution, i.degree, i.field, i.start_date, i.end_date)),
+        content_sections=_list(data.content_sections, lambda i: SectionDraft(i.title, i.body, i.id)),
+    )
+
+
+class CreatorsController(Controller):
+    path = "/api/v1/creators"
+    tags = ["creators"]
+
+    @get("/{ref:str}", responses=problems(404), summary="A creator's profile, by id, handle or token symbol")
+    async def profile(
+        self, ref: str, creator_queries: CreatorQueries, market: CommittedMarket, market_queries: MarketQueries,
+        min_position: MinPosition = None,
+    ) -> CreatorResponse:
+        return await creator_response(await creator_queries.find(ref, min_position), market, market_queries)
+
+    @patch(
+        "/me",
+        guards=[requires()],
+        responses=problems(403, 409),
+        summary="Edit one's own creator profile: the fields sent; a list replaces the list; null clears a scalar",
+    )
+    async def edit(
+        self,
+        data: CreatorEditRequest,
+        claims: AccessClaims,
+        creator_profiles: CreatorProfiles,
+        creator_queries: CreatorQueries,
+        market: CommittedMarket,
+        market_queries: MarketQueries,
+    ) -> Response[CreatorResponse]:
+        done = await creator_profiles.edit(claims.user_id, profile_edit(data))
+        row = await creator_queries.of_user(creator_id_for(claims.user_id), done.position)
+        assert row is not None
+        body = await creator_response(row, market, market_queries)
+        return Response(body, headers={POSITION_HEADER: str(done.position)})
+
+    @post("/{ref:str}/follow", status_code=HTTP_200_OK, guards=[requires()], responses=problems(404), summary="Follow a creator")
+    async def follow(
+        self, ref: str, claims: AccessClaims, social: Social, creator_queries: CreatorQueries
+    ) -> Response[FollowResponse]:
+        return await _follow(ref, claims, social, creator_queries, True)
+
+    @delete("/{ref:str}/follow", status_code=HTTP_200_OK, guards=[requires()], responses=problems(404), summary="Stop following a creator")
+    async def unfollow(
+        self, ref: str, claims: AccessClaims, social: Social, creator_queries: CreatorQueries
+    ) -> Response[FollowResponse]:
+        return await _follow(ref, claims, social, creator_queries, False)
+
+    @get("/feed", guards=[requires()], summary="What the creators one follows did, newest first")
+    async def feed(
+        self,
+        claims: AccessClaims,
+        creator_queries: CreatorQueries,
+        market: CommittedMarket,
+        market_queries: MarketQueries,
+        limit: Limit = 50,
+        cursor: Cursor = None,
+        min_position: MinPosition = None,
+    ) -> Page[FeedItemResponse]:
+        before = decode_cursor(cursor, tuple[int, int])
+        items = await creator_queries.feed(claims.user_id, limit + 1, before, min_position)
+        page = page_of(items, limit, lambda pair: [pair[0].seq, pair[0].n])
+        return Page(
+            [
+                FeedItemResponse(f"{item.seq}.{item.n}", item.type, await creator_summary(row, market, market_queries), item.at, item.data)
+                for item, row in page.items
+            ],
+            page.next_cursor,
+        )
+
+
+async def _follow(ref: str, claims: AccessClaims, social: Social, creator_queries: CreatorQueries, following: bool) -> Response[FollowResponse]:
+    done = await social.follow(claims.user_id, ref, following)
+    row = await creator_queries.of_user(done.value.id, done.position)
+    count = row.followers_count if row is not None else 0
+    return Response(FollowResponse(following, count), headers={POSITION_HEADER: str(done.position)})
+
+
+class FollowingController(Controller):
+    path = "/api/v1/users/me/following"
+    tags = ["creators"]
+    guards = [requires()]
+
+    @get("/", summary="The creators one follows, newest follow first")
+    async def following(
+        self,
+        claims: AccessClaims,
+        creator_queries: CreatorQueries,
+        market: CommittedMarket,
+        market_queries: MarketQueries,
+        limit: Limit = 50,
+        cursor: Cursor = None,
+        min_position: MinPosition = None,
+    ) -> Page[FollowedCreatorResponse]:
+        before = decode_cursor(cursor, tuple[int, str])
+        cursor_key = None
+        if before is not None:
+            try:
+                cursor_key = (EPOCH + timedelta(microseconds=before[0]), UUID(hex=before[1]))
+            except (ValueError, OverflowError, OSError):
+                raise Problem(422, "invalid_cursor", "the cursor is not one this list gave out") from None
+        pairs = await creator_queries.following(claims.user_id, limit + 1, cursor_key, min_position)
+        page = page_of(pairs, limit, lambda pair: [(pair[1] - EPOCH) // timedelta(microseconds=1), pair[0].id.hex])
+        items = []
+        for row, at in page.items:
+            summary = await creator_summary(row, market, market_queries)
+            items.append(FollowedCreatorResponse(**msgspec.structs.asdict(summary), followed_at=at))
+        return Page(items, page.next_cursor)
+
+
+class AdminCreatorsController(Controller):
+    path = "/api/v1/admin/creators"
+    tags = ["admin"]
+    guards = [requires("admin")]
+
+    @post("/", responses=problems(409), summary="Make a creator without an application")
+    async def create(
+        self, data: NewCreatorRequest, creator_profiles: CreatorProfiles, creator_queries: CreatorQueries,
+        market: CommittedMarket, market_queries: MarketQueries,
+    ) -> Response[CreatorResponse]:
+        new = NewCreator(
+            wallet_address(data.wallet_address, "wallet_address"), data.handle, data.display_name, data.category,
+            data.headline, data.bio, data.token_symbol,
+        )
+        done = await creator_profiles.create(new)
+        row = await creator_queries.of_user(done.value.id, done.position)
+        assert row is not None
+        body = await creator_response(row, market, market_queries)
+        return Response(body, status_code=HTTP_201_CREATED, headers={POSITION_HEADER: str(done.position)})
+
+    @post("/{ref:str}/verify", status_code=HTTP_200_OK, responses=problems(404), summary="Set or clear the verified badge")
+    async def verify(
+        self, ref: str, data: VerifyCreatorRequest, creator_profiles: CreatorProfiles, creator_queries: CreatorQueries,
+        market: CommittedMarket, market_queries: MarketQueries,
+    ) -> Response[CreatorResponse]:
+        done = await creator_profiles.verify(ref, data.verified)
+        row = await creator_queries.of_user(done.value.id, done.position)
+        assert row is not None
+        body = await creator_response(row, market, market_queries)
+        return Response(body, headers={POSITION_HEADER: str(done.position)})
