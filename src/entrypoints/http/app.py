@@ -20,6 +20,7 @@ from entrypoints.http.bodies import MAX_BODY_BYTES, BodyLimits
 from entrypoints.http.controllers.auth import AuthController
 from entrypoints.http.controllers.categories import AdminCategoriesController, CategoriesController
 from entrypoints.http.controllers.health import HealthController, MetricsController, ReadinessChecks
+from entrypoints.http.controllers.scrape import ScrapeController
 from entrypoints.http.controllers.tokens import AdminTradingController, TokensController, TransactionsController
 from entrypoints.http.controllers.trading import (
     BalancesController,
@@ -102,6 +103,7 @@ def create_app(container: Container) -> Litestar:
                 "market_follower",
                 "live_sessions",
                 "live_limits",
+                "scrape_profile",
             )
         },
         "feed": provide("live_feed"),
@@ -123,6 +125,7 @@ def create_app(container: Container) -> Litestar:
             TokensController,
             TransactionsController,
             AdminTradingController,
+            ScrapeController,
             live_feed,
         ],
         dependencies=dependencies,
