@@ -47,6 +47,7 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     trusted_proxies: tuple[str, ...] = ()
     upload_max_bytes: int = UPLOAD_MAX_BYTES
+    scrape_allow: tuple[str, ...] = ()
 
     @property
     def mail_dir(self) -> Path:
@@ -128,6 +129,7 @@ class Settings:
             cors_origins=parse_origins(env.get("PEOPLECOIN_CORS_ORIGINS") or ""),
             trusted_proxies=parse_proxies(env.get("PEOPLECOIN_TRUSTED_PROXIES") or ""),
             upload_max_bytes=int(upload_text),
+            scrape_allow=parse_scrape_allow(env.get("PEOPLECOIN_SCRAPE_ALLOW") or ""),
         )
 
 
@@ -172,6 +174,28 @@ def parse_proxies(text: str) -> tuple[str, ...]:
                 f"PEOPLECOIN_TRUSTED_PROXIES: {item!r} is not an IP address or network (e.g. 10.0.0.0/8)"
             ) from None
     return tuple(proxies)
+
+
+_HOST_NAME = re.compile(r"^(?=.{1,253}$)[a-z0-9_](?:[a-z0-9_-]{0,62})(?:\.[a-z0-9_](?:[a-z0-9_-]{0,62}))*$")
+
+
+def parse_scrape_allow(text: str) -> tuple[str, ...]:
+    """``PEOPLECOIN_SCRAPE_ALLOW``: exact host names or IP addresses whose addresses POST /scrape does not check
+    (tests serve pages from ``127.0.0.1``); no schemes, ports or wildcards."""
+    hosts = []
+    for item in _items(text):
+        name = item.lower().rstrip(".")
+        try:
+            hosts.append(str(ipaddress.ip_address(name.removeprefix("[").removesuffix("]"))))
+            continue
+        except ValueError:
+            pass
+        if not _HOST_NAME.match(name):
+            raise ConfigError(
+                f"PEOPLECOIN_SCRAPE_ALLOW: {item!r} is not a host name or IP address (e.g. 127.0.0.1, pages.test)"
+            )
+        hosts.append(name)
+    return tuple(hosts)
 
 
 def _kept_secret(path: Path) -> str:

@@ -51,10 +51,13 @@ from adapters.views.database import ViewDatabase, sqlalchemy_url
 from adapters.views.market import SqlMarketView
 from adapters.views.trading import SqlTokensView, SqlTradingView
 from adapters.views.users import SqlUsersView
+from adapters.web.fetcher import HttpPageFetcher
+from adapters.web.reader import SelectolaxPageReader
 from application.audit import AuditCheck, Replay, ViewsMatchReplay
 from application.handlers.auth import AuthSettings, Authentication
 from application.handlers.categories import AddCategoryHandler, RenameCategoryHandler, SeedCategoriesHandler
 from application.handlers.files import ReadFile, UploadFile
+from application.handlers.scrape import ScrapeProfile
 from application.handlers.users import EmailVerification, ProfileHandler
 from application.live_sessions import LiveSessions
 from application.creator_queries import CreatorQueries
@@ -196,6 +199,9 @@ class Container(containers.DeclarativeContainer):
     add_category = providers.Singleton(AddCategoryHandler, event_store, clock, ids)
     rename_category = providers.Singleton(RenameCategoryHandler, event_store, clock)
     seed_categories = providers.Singleton(SeedCategoriesHandler, event_store, clock, ids)
+    page_fetcher = providers.Singleton(lambda s: HttpPageFetcher(allow=s.scrape_allow), settings)
+    page_reader = providers.Singleton(SelectolaxPageReader)
+    scrape_profile = providers.Singleton(ScrapeProfile, page_fetcher, page_reader)
 
     # the creator side: what is listed comes from the committed market, which every process keeps
     listed = providers.Singleton(lambda follower: lambda token_id: follower.market.state.tokens.get(token_id), market_follower)

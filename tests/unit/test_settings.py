@@ -40,8 +40,18 @@ def test_origins_and_proxies_are_read_as_lists(tmp_path: Path) -> None:
         ("PEOPLECOIN_TRUSTED_PROXIES", "proxy.internal"),
         ("PEOPLECOIN_TRUSTED_PROXIES", "10.0.0.1/8"),
         ("PEOPLECOIN_TRUSTED_PROXIES", "*"),
+        ("PEOPLECOIN_SCRAPE_ALLOW", "http://127.0.0.1"),
+        ("PEOPLECOIN_SCRAPE_ALLOW", "127.0.0.1:8000"),
+        ("PEOPLECOIN_SCRAPE_ALLOW", "*.example.com"),
+        ("PEOPLECOIN_SCRAPE_ALLOW", "10.0.0.0/8"),
     ],
 )
 def test_a_bad_value_names_its_variable(tmp_path: Path, variable: str, value: str) -> None:
     with pytest.raises(ConfigError, match=variable):
         settings(tmp_path, **{variable: value})
+
+
+def test_the_scrape_allow_list_is_empty_unless_set_and_holds_exact_hosts(tmp_path: Path) -> None:
+    assert settings(tmp_path).scrape_allow == ()
+    found = settings(tmp_path, PEOPLECOIN_SCRAPE_ALLOW="127.0.0.1, Pages.Test., [::1],0:0::1")
+    assert found.scrape_allow == ("127.0.0.1", "pages.test", "::1", "::1")

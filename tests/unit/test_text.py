@@ -10,7 +10,7 @@ import pytest
 
 from domain.creator.categories import CategoryCatalog
 from domain.identity.user import ProfileChange, User, user_id_for, wallet_address
-from domain.shared.text import InvalidText, check_text, has_control_characters
+from domain.shared.text import InvalidText, check_text, has_control_characters, without_control_characters
 from domain.token.token import Token, default_parameters, normalise_symbol
 
 
@@ -92,3 +92,11 @@ def test_every_stored_text_field_refuses_control_characters_with_invalid_text(fi
 def test_a_bio_keeps_newlines_and_tabs() -> None:
     user = _registered()
     assert user.change_profile(ProfileChange(bio="one\n\ttwo"), T0).bio == "one\n\ttwo"
+
+
+def test_text_from_elsewhere_loses_exactly_the_characters_the_rule_refuses() -> None:
+    every = "".join(map(chr, range(0x2000))) + "\ud800\udfff"
+    cleaned = without_control_characters(every)
+    assert not has_control_characters(cleaned)
+    assert cleaned == "".join(c for c in every if not has_control_characters(c))
+    assert "\n" in cleaned and "\t" in cleaned and "é" in cleaned

@@ -31,3 +31,9 @@ def check_text(value: str | None, field: str) -> str | None:
     if value is not None and has_control_characters(value):
         raise InvalidText(f"{field} holds a control character; only newline and tab are allowed")
     return value
+
+
+def without_control_characters(value: str) -> str:
+    """``value`` with every character ``has_control_characters`` looks for removed: for text read from
+    elsewhere (a fetched page), which is cleaned rather than refused."""
+    return _REFUSED.sub("", value)

@@ -29,6 +29,7 @@ from entrypoints.http.controllers.onboarding import (
 )
 from entrypoints.http.controllers.files import FilesController
 from entrypoints.http.controllers.health import HealthController, MetricsController, ReadinessChecks
+from entrypoints.http.controllers.scrape import ScrapeController
 from entrypoints.http.controllers.tokens import AdminTradingController, TokensController, TransactionsController
 from entrypoints.http.controllers.trading import (
     BalancesController,
@@ -119,6 +120,7 @@ def create_app(container: Container) -> Litestar:
                 "creator_profiles",
                 "social",
                 "creator_queries",
+                "scrape_profile",
             )
         },
         "feed": provide("live_feed"),
@@ -150,6 +152,7 @@ def create_app(container: Container) -> Litestar:
             SymbolsController,
             ApplicationsController,
             AdminOnboardingController,
+            ScrapeController,
             live_feed,
         ],
         dependencies=dependencies,

@@ -77,6 +77,7 @@ WHEN = {
         "`read_model_behind`, `engine_elsewhere`, `engine_recovering`, `commit_failed`, `service_unavailable` or"
         " `not_ready`: try again after `Retry-After`"
     ),
+    504: "`fetch_timeout`: a page the server fetched did not arrive in time",
 }
 
 # Dependencies that wait for a read model or need the matching engine, either of which can answer 503.

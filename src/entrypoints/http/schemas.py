@@ -181,6 +181,30 @@ class RenameCategoryRequest(msgspec.Struct):
     name: str
 
 
+class ScrapeRequest(msgspec.Struct, forbid_unknown_fields=True):
+    url: Annotated[str, msgspec.Meta(min_length=1, max_length=2048, description="A public http(s) page.")]
+
+
+class ScrapedProfileResponse(msgspec.Struct):
+    name: str | None
+    handle: str | None
+    bio: str | None
+    avatar_url: str | None
+    followers: int | None
+
+
+class ScrapeResponse(msgspec.Struct):
+    """What the page says of itself (OpenGraph, Twitter card, schema.org Person); null where it says nothing."""
+
+    url: str
+    final_url: str
+    title: str | None
+    description: str | None
+    image: str | None
+    site_name: str | None
+    profile: ScrapedProfileResponse
+
+
 class OrderRequest(msgspec.Struct, forbid_unknown_fields=True):
     token_id: str
     side: Side
