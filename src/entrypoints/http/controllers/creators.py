@@ -12,12 +12,14 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from application.creator_queries import CreatorQueries
 from application.handlers.creators import CreatorProfiles, NewCreator, Social
+from application.handlers.onboarding import ROLE_CREATOR
 from application.live.market import CommittedMarket
 from application.ports import AccessClaims
 from application.projections.creators import CreatorRow
 from application.queries import MarketQueries
 from domain.account.ledger import FEE_ACCOUNT
 from domain.creator.creator import ProfileEdit, creator_id_for
+from domain.creator.errors import NotACreator
 from domain.creator.profile import Achievement, Education, Link, SectionDraft, Skill, WorkExperience
 from domain.identity.user import wallet_address
 from domain.shared.unset import UNSET
@@ -165,6 +167,8 @@ class CreatorsController(Controller):
         market: CommittedMarket,
         market_queries: MarketQueries,
     ) -> Response[CreatorResponse]:
+        if ROLE_CREATOR not in claims.roles:  # the role rides in tokens issued after the approval
+            raise NotACreator("this needs the role creator: apply, and once approved sign in again or refresh")
         done = await creator_profiles.edit(claims.user_id, profile_edit(data))
         row = await creator_queries.of_user(creator_id_for(claims.user_id), done.position)
         assert row is not None
