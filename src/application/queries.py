@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
@@ -142,6 +143,23 @@ class MarketQueries:
             high_24h=max((c.high for c in window), default=None),
             low_24h=min((c.low for c in window), default=None),
         )
+
+    async def tickers(self, initial_prices: Mapping[UUID, int]) -> dict[UUID, Ticker]:
+        """``ticker`` of every token named, from one read of the window whatever their number."""
+        now = self._clock.now()
+        day_ago = now - timedelta(days=1)
+        start = bucket_of(day_ago, 60)
+        window = await self._view.window("1m", start, now + timedelta(minutes=1))
+        found = {}
+        for token_id, initial_price in initial_prices.items():
+            w = window.get(token_id)
+            if w is None:
+                found[token_id] = Ticker(initial_price, initial_price, 0, 0, None, None)
+                continue
+            price = w.last_close if w.last_close is not None else (w.close_before if w.close_before is not None else initial_price)
+            then = w.close_before if w.close_before is not None else (w.first_open if w.first_open is not None else price)
+            found[token_id] = Ticker(price, then, w.volume, w.quote_volume, w.high, w.low)
+        return found
 
     async def candles(
         self, token_id: UUID, interval: str, start: datetime | None, end: datetime | None, initial_price: int, listed_at: datetime

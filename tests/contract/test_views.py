@@ -346,3 +346,58 @@ async def test_a_connection_cut_under_a_view_heals_on_a_retry_and_sets_nothing_a
         assert await view.progress() == ViewProgress(2, 0)
     finally:
         await db.close()
+
+
+async def test_the_tickers_of_all_tokens_in_one_read_equal_each_tokens_own_ticker(db: ViewDatabase) -> None:
+    """Trades spread over two days in three markets (one never traded): the bulk read gives every figure of
+    the per-token one, at several moments."""
+    from itertools import count as counter
+    from uuid import UUID
+
+    from adapters.eventstore.snapshots import RecorderSnapshots
+    from adapters.views.market import SqlMarketView
+    from application.projections.market import MarketProjector
+    from application.queries import MarketQueries, ReadYourWrites
+    from application.trading.exchange import Exchange
+    from domain.orderbook.book import NewOrder
+    from domain.shared.money import USD
+    from domain.token.token import default_parameters
+
+    now = [T0]
+
+    class Clock:
+        def now(self) -> datetime:
+            return now[0]
+
+    numbers = counter(5000)
+    await db.migrate(["market"])
+    market = SqlMarketView(db)
+    store = InMemoryEventStore()
+    runner = ProjectionRunner(store, [MarketProjector(market)])
+    exchange = Exchange(store, RecorderSnapshots(store), Clock())
+    await exchange.start(await store.claim_writer())
+    alice, bob = UUID(int=1), UUID(int=2)
+    tokens = {}
+    for symbol in ("AAA", "BBB", "CCC"):
+        done = await exchange.list_token(
+            symbol=symbol, name=symbol, creator_id=alice, creator_address="0x" + "a" * 64,
+            total_supply=10**12, initial_price=500_000, parameters=default_parameters(),
+        )
+        tokens[symbol] = done.value.token_id  # type: ignore[attr-defined]
+    await exchange.deposit(bob, USD, 10**12, "d")
+    for step in range(40):  # every 73 minutes for two days, in AAA and (half as often) BBB
+        now[0] = T0 + timedelta(minutes=73 * step)
+        for symbol in ("AAA", "BBB") if step % 2 else ("AAA",):
+            for price in (1_000_000 + 10_000 * ((step * 7) % 13), 1_000_000 + 10_000 * ((step * 5) % 11)):  # open != close
+                await exchange.place(tokens[symbol], NewOrder(UUID(int=next(numbers)), alice, "sell", "limit", price=price, quantity=10**6))
+                await exchange.place(tokens[symbol], NewOrder(UUID(int=next(numbers)), bob, "buy", "limit", price=price, quantity=10**6))
+    await runner.catch_up()
+    queries = MarketQueries(market, ReadYourWrites(store, runner), Clock())
+    initial = {token_id: 500_000 for token_id in tokens.values()}
+    for moment in (T0 - timedelta(hours=1), T0 + timedelta(hours=20), T0 + timedelta(hours=49), T0 + timedelta(days=5)):
+        now[0] = moment
+        bulk = await queries.tickers(initial)
+        assert bulk == {t: await queries.ticker(t, 500_000) for t in tokens.values()}, moment
+    assert bulk[tokens["CCC"]].price == 500_000 and bulk[tokens["AAA"]].volume_24h == 0  # 5 days on: nothing in the window
+    now[0] = T0 + timedelta(hours=30)
+    assert (await queries.tickers(initial))[tokens["AAA"]].volume_24h > 0

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.views.base import SqlView
 from adapters.views.tables import candles, holdings, public_trades, transactions, wallets
-from application.projections.market import Candle, Holding, PublicTrade, Transaction
+from application.projections.market import Candle, Holding, PublicTrade, Transaction, WindowTotals
 
 
 class _Rows:
@@ -97,6 +97,26 @@ class SqlMarketView(SqlView):
         )
         rows = await self._all(query)
         return Candle(**rows[0]._mapping) if rows else None
+
+    async def window(self, interval: str, start: datetime, end: datetime) -> dict[UUID, WindowTotals]:
+        """Four grouped reads over the candles' primary key, whatever the number of tokens."""
+        of = candles.c
+        inside = and_(of.interval == interval, of.start >= start, of.start < end)
+        sums = select(of.token_id, func.sum(of.volume), func.sum(of.quote_volume), func.max(of.high), func.min(of.low)).where(inside).group_by(of.token_id)
+        found: dict[UUID, list[object]] = {r[0]: [int(r[1]), int(r[2]), r[3], r[4], None, None, None] for r in await self._all(sums)}
+
+        async def edge(where: object, pick: object, column: object, slot: int) -> None:
+            bound = select(of.token_id, pick.label("start")).where(where).group_by(of.token_id).subquery()  # type: ignore[attr-defined]
+            query = select(of.token_id, column).join(
+                bound, and_(of.token_id == bound.c.token_id, of.start == bound.c.start, of.interval == interval)
+            )
+            for token_id, value in await self._all(query):
+                found.setdefault(token_id, [0, 0, None, None, None, None, None])[slot] = value
+
+        await edge(inside, func.min(of.start), of.open, 4)
+        await edge(inside, func.max(of.start), of.close, 5)
+        await edge(and_(of.interval == interval, of.start < start), func.max(of.start), of.close, 6)
+        return {token_id: WindowTotals(*v) for token_id, v in found.items()}  # type: ignore[arg-type]
 
     async def holders(self, token_id: UUID, limit: int, offset: int) -> list[Holding]:
         query = (

@@ -61,6 +61,20 @@ class Candle:
 
 
 @dataclass(frozen=True, slots=True)
+class WindowTotals:
+    """One token's candles of a window, summed; ``close`` is the close of the last one before the window
+    (None when there is none), ``first_open`` and ``last_close`` those of the window's first and last."""
+
+    volume: int
+    quote_volume: int
+    high: int | None
+    low: int | None
+    first_open: int | None
+    last_close: int | None
+    close_before: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class Holding:
     token_id: UUID
     user_id: UUID
@@ -108,6 +122,10 @@ class MarketView(View, Protocol):
 
     async def candle_before(self, token_id: UUID, interval: str, start: datetime) -> Candle | None:
         """The last stored candle that starts before ``start`` (its close carries into empty intervals)."""
+        ...
+
+    async def window(self, interval: str, start: datetime, end: datetime) -> dict[UUID, WindowTotals]:
+        """Every token's candles of ``interval`` in ``[start, end)`` summed up, in one read."""
         ...
 
     async def holders(self, token_id: UUID, limit: int, offset: int) -> list[Holding]: ...
