@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from fractions import Fraction
 from uuid import UUID
 
-from application.projections.creators import ApplicationRow, CreatorRow, CreatorsView, FeedRow, TopicRow
-from application.queries import ReadYourWrites
+from application.errors import InvalidQuery
+from application.live.market import CommittedMarket
+from application.ports import Clock
+from application.projections.creators import ApplicationRow, CreatorRow, CreatorsView, DirectoryEntry, FeedRow, TopicRow
+from application.queries import MarketQueries, ReadYourWrites, Ticker
+from domain.account.ledger import FEE_ACCOUNT
+from domain.token.events import TokenListed
 from domain.creator.errors import CreatorNotFound
 from domain.creator.profile import HANDLE
 
@@ -72,3 +81,148 @@ class CreatorQueries:
 
     async def new_followers_since(self, since: datetime) -> dict[UUID, int]:
         return await self._view.new_followers_since(since)
+
+
+# ----- lists, sorted by live market figures, and trending -----
+
+SORTS = ("market_cap", "volume_24h", "price_change_24h", "followers", "newest")
+FIGURES_TTL = timedelta(seconds=2)
+TRENDING_WEIGHTS = {"volume_24h": 0.5, "price_change_24h": 0.3, "new_followers_24h": 0.2}
+CHANGE_CAP = 50  # percent: a larger 24h move counts as much as this one
+
+
+@dataclass(frozen=True, slots=True)
+class TokenFigures:
+    token: TokenListed
+    ticker: Ticker
+    circulating: int
+
+    @property
+    def market_cap(self) -> int | None:
+        """micro-USD: price × circulating supply."""
+        return self.ticker.price * self.circulating // 10**self.token.decimals if self.ticker.price else None
+
+    @property
+    def change(self) -> Fraction | None:
+        """The 24h change as a fraction (0.1 is +10 %)."""
+        t = self.ticker
+        return Fraction(t.price - t.price_24h_ago, t.price_24h_ago) if t.price and t.price_24h_ago else None
+
+
+@dataclass(frozen=True, slots=True)
+class Trend:
+    creator_id: UUID
+    score: float  # 0..100
+    reasons: list[str]  # the parts that count most, largest first
+
+
+class CreatorDirectory:
+    """Every creator's sort keys in memory (read again when the view moves) beside every token's figures (read
+    in one go, at most every ``FIGURES_TTL``): a list page sorts a few thousand tuples and reads its own rows."""
+
+    def __init__(
+        self,
+        view: CreatorsView,
+        market: MarketQueries,
+        committed: Callable[[], CommittedMarket],
+        clock: Clock,
+        consistency: ReadYourWrites,
+    ) -> None:
+        self._view, self._market, self._committed, self._clock = view, market, committed, clock
+        self._consistency = consistency
+        self._entries: tuple[int, list[DirectoryEntry]] = (-1, [])
+        self._figures: tuple[datetime | None, int, dict[UUID, TokenFigures]] = (None, 0, {})
+
+    async def reach(self, min_position: int | None) -> None:
+        """Read your writes: both views at ``min_position``, and figures no older than it."""
+        if min_position:
+            await self._consistency.reach(self._view.name, min_position)
+            await self._consistency.reach(self._market.view_name, min_position)
+            if self._figures[1] < min_position:
+                self._figures = (None, 0, {})
+
+    async def entries(self) -> list[DirectoryEntry]:
+        position = await self._view.position()
+        if position != self._entries[0]:
+            self._entries = (position, await self._view.directory())
+        return self._entries[1]
+
+    async def figures(self) -> dict[UUID, TokenFigures]:
+        now = self._clock.now()
+        at, _, found = self._figures
+        if at is None or now - at >= FIGURES_TTL:
+            position = await self._market.position()  # what the figures hold at least
+            market = self._committed()
+            tokens = dict(market.state.tokens)
+            tickers = await self._market.tickers({t: listing.initial_price for t, listing in tokens.items()})
+            found = {
+                t: TokenFigures(listing, tickers[t], listing.total_supply - market.state.ledger.available(FEE_ACCOUNT, str(t)))
+                for t, listing in tokens.items()
+            }
+            self._figures = (now, position, found)
+        return found
+
+    async def page(self, category: str | None, sort: str, limit: int, offset: int) -> list[tuple[CreatorRow, TokenFigures | None]]:
+        """Descending by ``sort``, ties by id; creators without a token (or the figure) after those with it."""
+        if sort not in SORTS:
+            raise InvalidQuery(f"sort is one of {', '.join(SORTS)}")
+        entries = [e for e in await self.entries() if category is None or e.category == category]
+        figures = await self.figures()
+
+        def key(e: DirectoryEntry) -> tuple[int, object, UUID]:
+            f = figures.get(e.token_id) if e.token_id else None
+            value: object
+            match sort:
+                case "followers":
+                    value = -e.followers_count
+                case "newest":
+                    value = -e.created_at.timestamp()
+                case "market_cap":
+                    value = -(f.market_cap or 0) if f and f.market_cap is not None else None
+                case "volume_24h":
+                    value = -f.ticker.quote_volume_24h if f else None
+                case _:
+                    value = -f.change if f and f.change is not None else None
+            return (1, 0, e.id) if value is None else (0, value, e.id)
+
+        chosen = sorted(entries, key=key)[offset : offset + limit]
+        rows = await self._view.by_ids([e.id for e in chosen])
+        return [(rows[e.id], figures.get(e.token_id) if e.token_id else None) for e in chosen if e.id in rows]
+
+    async def with_figures(self, rows: list[CreatorRow]) -> list[tuple[CreatorRow, TokenFigures | None]]:
+        figures = await self.figures()
+        return [(r, figures.get(r.token_id) if r.token_id else None) for r in rows]
+
+    async def trending(self, limit: int) -> list[tuple[CreatorRow, TokenFigures | None, Trend]]:
+        """``score = 100 × (0.5·v + 0.3·c + 0.2·f)``: v the 24h quote volume, c the absolute 24h change capped at
+        50 %, f the followers gained in 24h; v and f on a log scale against the largest among creators, so one
+        whale does not flatten the rest (docs/creators.md)."""
+        entries = await self.entries()
+        figures = await self.figures()
+        gained = await self._view.new_followers_since(self._clock.now() - timedelta(days=1))
+        volumes = {e.id: figures[e.token_id].ticker.quote_volume_24h for e in entries if e.token_id in figures}
+        top_volume = max(volumes.values(), default=0)
+        top_gain = max(gained.values(), default=0)
+        trends = []
+        for e in entries:
+            f = figures.get(e.token_id) if e.token_id else None
+            parts = {
+                "volume_24h": math.log1p(volumes.get(e.id, 0)) / math.log1p(top_volume) if top_volume else 0.0,
+                "price_change_24h": min(abs(float(f.change)) * 100, CHANGE_CAP) / CHANGE_CAP if f and f.change else 0.0,
+                "new_followers_24h": math.log1p(gained.get(e.id, 0)) / math.log1p(top_gain) if top_gain else 0.0,
+            }
+            weighted = {name: TRENDING_WEIGHTS[name] * value for name, value in parts.items()}
+            score = 100 * sum(weighted.values())
+            if score <= 0:
+                continue
+            reasons = [n for n, w in sorted(weighted.items(), key=lambda kv: -kv[1]) if w >= 0.25 * sum(weighted.values())]
+            trends.append(Trend(e.id, round(score, 2), reasons))
+        trends.sort(key=lambda t: (-t.score, t.creator_id))
+        chosen = trends[:limit]
+        rows = await self._view.by_ids([t.creator_id for t in chosen])
+        found = []
+        for trend in chosen:
+            row = rows.get(trend.creator_id)
+            if row is not None:
+                found.append((row, figures.get(row.token_id) if row.token_id else None, trend))
+        return found

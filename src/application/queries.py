@@ -144,6 +144,13 @@ class MarketQueries:
             low_24h=min((c.low for c in window), default=None),
         )
 
+    @property
+    def view_name(self) -> str:
+        return self._view.name
+
+    async def position(self) -> int:
+        return await self._view.position()
+
     async def tickers(self, initial_prices: Mapping[UUID, int]) -> dict[UUID, Ticker]:
         """``ticker`` of every token named, from one read of the window whatever their number."""
         now = self._clock.now()

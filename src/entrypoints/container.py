@@ -60,7 +60,7 @@ from application.handlers.files import ReadFile, UploadFile
 from application.handlers.scrape import ScrapeProfile
 from application.handlers.users import EmailVerification, ProfileHandler
 from application.live_sessions import LiveSessions
-from application.creator_queries import CreatorQueries
+from application.creator_queries import CreatorDirectory, CreatorQueries
 from application.handlers.creators import CreatorLookup, CreatorProfiles, Social
 from application.handlers.onboarding import Documents, Onboarding
 from application.projections.categories import CategoriesProjector
@@ -211,6 +211,10 @@ class Container(containers.DeclarativeContainer):
     creator_profiles = providers.Singleton(CreatorProfiles, event_store, clock, ids, creator_lookup, listed)
     social = providers.Singleton(Social, event_store, clock, ids, creator_lookup)
     creator_queries = providers.Singleton(CreatorQueries, creators_view, read_your_writes)
+    creator_directory = providers.Singleton(
+        lambda view, market, follower, clock, consistency: CreatorDirectory(view, market, lambda: follower.market, clock, consistency),
+        creators_view, market_queries, market_follower, clock, read_your_writes,
+    )
 
     file_storage = providers.Singleton(
         lambda s, db: PostgresFileStorage(db) if s.database_url else FolderFileStorage(s.data_dir / "files"),

@@ -161,6 +161,27 @@ def test_the_whole_journey_of_a_creator(world: tuple[Server, httpx.Client, Perso
     bought = bob.post("/orders", {"token_id": "ALICE", "side": "buy", "type": "limit", "price": "1.10", "quantity": "10"})
     assert bought.json()["order"]["status"] == "filled", bought.text
 
+    # lists, sorted by live figures, and trending
+    dave = Person(client)
+    admin.post("/admin/creators", {"wallet_address": dave.wallet.address, "handle": "dave", "display_name": "Dave", "category": "art"})
+    listed = client.get(f"{API}/creators", params={"min_position": bought.headers[POSITION]}).json()["items"]
+    assert [c["handle"] for c in listed] == ["alice", "dave"]  # alice has a market cap; dave no token
+    assert listed[0]["token"]["price"] == "1.1" and listed[1]["token"] is None
+    assert [c["handle"] for c in client.get(f"{API}/creators", params={"category": "art"}).json()["items"]] == ["dave"]
+    assert [c["handle"] for c in client.get(f"{API}/creators", params={"sort": "newest"}).json()["items"]] == ["dave", "alice"]
+    first = client.get(f"{API}/creators", params={"limit": 1}).json()
+    second = client.get(f"{API}/creators", params={"limit": 1, "cursor": first["next_cursor"]}).json()
+    assert [c["handle"] for c in first["items"] + second["items"]] == ["alice", "dave"] and second["next_cursor"] is None
+    refused(client.get(f"{API}/creators", params={"sort": "loudest"}), 422, "validation_error")
+    topic = admin.post("/admin/trending-topics", {"title": "Tour season", "tags": ["music"], "creator_ids": ["alice"]})
+    assert topic.status_code == 201 and topic.json()["creator_ids"] == [creator_id], topic.text
+    trending = client.get(f"{API}/trending", params={"min_position": topic.headers[POSITION]}).json()
+    assert trending["creators"][0]["handle"] == "alice" and trending["creators"][0]["score"] > 0
+    assert "volume_24h" in trending["creators"][0]["reasons"]
+    assert [t["title"] for t in trending["topics"]] == ["Tour season"]
+    assert admin.delete(f"/admin/trending-topics/{topic.json()['id']}").status_code == 200
+    refused(admin.delete(f"/admin/trending-topics/{topic.json()['id']}"), 404, "topic_not_found")
+
     # a restart keeps everything
     server.kill()
     server.start()

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.views.base import SqlView
 from adapters.views.tables import creator_applications, creator_feed, creators, follows, listed_symbols, trending_topics
-from application.projections.creators import ApplicationRow, CreatorRow, FeedRow, TopicRow
+from application.projections.creators import ApplicationRow, CreatorRow, DirectoryEntry, FeedRow, TopicRow
 
 _CREATOR_FIELDS = CreatorRow.__slots__
 _APPLICATION_FIELDS = ApplicationRow.__slots__
@@ -184,3 +184,9 @@ class SqlCreatorsView(SqlView):
         query = select(trending_topics).order_by(trending_topics.c.published_at.desc(), trending_topics.c.id.desc()).limit(limit)
         async with self._db.engine.connect() as conn:
             return [topic_row(r) for r in await conn.execute(query)]
+
+    async def directory(self) -> list[DirectoryEntry]:
+        c = creators.c
+        query = select(c.id, c.category, c.followers_count, c.created_at, c.token_id)
+        async with self._db.engine.connect() as conn:
+            return [DirectoryEntry(*r) for r in await conn.execute(query)]

@@ -108,6 +108,17 @@ class TopicRow:
     published_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class DirectoryEntry:
+    """What a list sorts and filters creators by, without their profiles."""
+
+    id: UUID
+    category: str | None
+    followers_count: int
+    created_at: datetime
+    token_id: UUID | None
+
+
 class CreatorRows(Protocol):
     async def add(self, row: CreatorRow) -> None: ...
 
@@ -166,6 +177,10 @@ class CreatorsView(View, Protocol):
     async def applications(self, status: str | None, limit: int, before: tuple[datetime, UUID] | None) -> list[ApplicationRow]: ...
 
     async def topics(self, limit: int) -> list[TopicRow]: ...
+
+    async def directory(self) -> list[DirectoryEntry]:
+        """Every creator, five columns each."""
+        ...
 
 
 def listed(value: Sequence[object]) -> list[dict[str, Any]]:

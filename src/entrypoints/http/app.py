@@ -19,7 +19,12 @@ from entrypoints.http.auth import APP_STATE_KEY, provide_claims, provide_optiona
 from entrypoints.http.bodies import MAX_BODY_BYTES, BodyLimits
 from entrypoints.http.controllers.auth import AuthController
 from entrypoints.http.controllers.categories import AdminCategoriesController, CategoriesController
-from entrypoints.http.controllers.creators import AdminCreatorsController, CreatorsController, FollowingController
+from entrypoints.http.controllers.creators import (
+    AdminCreatorsController,
+    CreatorsController,
+    FollowingController,
+    TrendingController,
+)
 from entrypoints.http.controllers.onboarding import (
     AdminOnboardingController,
     ApplicationsController,
@@ -120,6 +125,7 @@ def create_app(container: Container) -> Litestar:
                 "creator_profiles",
                 "social",
                 "creator_queries",
+                "creator_directory",
                 "scrape_profile",
             )
         },
@@ -146,6 +152,7 @@ def create_app(container: Container) -> Litestar:
             FilesController,
             CreatorsController,
             FollowingController,
+            TrendingController,
             AdminCreatorsController,
             DocumentsController,
             SignaturesController,

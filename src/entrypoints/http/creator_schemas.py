@@ -298,3 +298,22 @@ class TopicResponse(msgspec.Struct):
     tags: list[str]
     creator_ids: list[UUID]
     published_at: datetime
+
+
+class TrendingCreatorResponse(msgspec.Struct):
+    id: UUID
+    handle: str
+    display_name: str
+    headline: str | None
+    avatar_url: str | None
+    category: str | None
+    followers_count: int
+    verified: bool
+    token: TokenSummaryResponse | None
+    score: float
+    reasons: list[str]
+
+
+class TrendingResponse(msgspec.Struct):
+    creators: list[TrendingCreatorResponse]
+    topics: list[TopicResponse]

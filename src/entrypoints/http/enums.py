@@ -57,6 +57,14 @@ class TransactionStatus(StrEnum):
     COMPLETED = "completed"  # on our ledger
 
 
+class CreatorSort(StrEnum):
+    MARKET_CAP = "market_cap"
+    VOLUME_24H = "volume_24h"
+    PRICE_CHANGE_24H = "price_change_24h"
+    FOLLOWERS = "followers"
+    NEWEST = "newest"
+
+
 class ApplicationStatusFilter(StrEnum):
     PENDING = "pending"
     APPROVED = "approved"

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
 from litestar import Controller, Response, delete, get, patch, post
+from litestar.params import Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from application.creator_queries import CreatorQueries
+from application.creator_queries import CreatorDirectory, CreatorQueries, TokenFigures
 from application.handlers.creators import CreatorProfiles, NewCreator, Social
 from application.handlers.onboarding import ROLE_CREATOR
 from application.live.market import CommittedMarket
@@ -24,6 +25,7 @@ from domain.creator.profile import Achievement, Education, Link, SectionDraft, S
 from domain.identity.user import wallet_address
 from domain.shared.unset import UNSET
 from entrypoints.http.auth import requires
+from entrypoints.http.enums import CreatorSort
 from entrypoints.http.controllers.auth import POSITION_HEADER
 from entrypoints.http.errors import Problem
 from entrypoints.http.creator_schemas import (
@@ -36,6 +38,9 @@ from entrypoints.http.creator_schemas import (
     FollowedCreatorResponse,
     FollowResponse,
     LinkBody,
+    TopicResponse,
+    TrendingCreatorResponse,
+    TrendingResponse,
     NewCreatorRequest,
     SectionResponse,
     SkillBody,
@@ -49,26 +54,35 @@ from entrypoints.http.schemas import Cursor, Limit, MinPosition, Page, decode_cu
 from entrypoints.http.units import from_units
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+TRENDING_SIZE = 20
 
 
-async def token_summary(token_id: UUID | None, live: CommittedMarket, market: MarketQueries) -> TokenSummaryResponse | None:
+async def figures_of(token_id: UUID | None, live: CommittedMarket, market: MarketQueries) -> TokenFigures | None:
+    """One token's figures (a profile); lists take them from the directory, all at once."""
     token = live.state.tokens.get(token_id) if token_id else None
     if token is None:
         return None
     ticker = await market.ticker(token.token_id, token.initial_price)
-    circulating = token.total_supply - live.state.ledger.available(FEE_ACCOUNT, str(token.token_id))
+    return TokenFigures(token, ticker, token.total_supply - live.state.ledger.available(FEE_ACCOUNT, str(token.token_id)))
+
+
+def token_summary(f: TokenFigures | None) -> TokenSummaryResponse | None:
+    if f is None:
+        return None
+    t, ticker = f.token, f.ticker
     return TokenSummaryResponse(
-        id=token.token_id,
-        symbol=token.symbol,
-        name=token.name,
+        id=t.token_id,
+        symbol=t.symbol,
+        name=t.name,
         price=usd(ticker.price) if ticker.price else None,
         change_24h=change_24h(ticker.price, ticker.price_24h_ago),
-        volume_24h=from_units(ticker.volume_24h, token.decimals),
-        market_cap=market_cap(ticker.price, circulating, token.decimals),
+        volume_24h=from_units(ticker.volume_24h, t.decimals),
+        market_cap=market_cap(ticker.price, f.circulating, t.decimals),
     )
 
 
 async def creator_response(row: CreatorRow, live: CommittedMarket, market: MarketQueries) -> CreatorResponse:
+    figures = await figures_of(row.token_id, live, market)
     return CreatorResponse(
         id=row.id,
         user_id=row.user_id,
@@ -92,11 +106,11 @@ async def creator_response(row: CreatorRow, live: CommittedMarket, market: Marke
         verified=row.verified,
         created_at=row.created_at,
         updated_at=row.updated_at,
-        token=await token_summary(row.token_id, live, market),
+        token=token_summary(figures),
     )
 
 
-async def creator_summary(row: CreatorRow, live: CommittedMarket, market: MarketQueries) -> CreatorSummaryResponse:
+def creator_summary(row: CreatorRow, figures: TokenFigures | None) -> CreatorSummaryResponse:
     return CreatorSummaryResponse(
         id=row.id,
         handle=row.handle,
@@ -106,8 +120,12 @@ async def creator_summary(row: CreatorRow, live: CommittedMarket, market: Market
         category=row.category,
         followers_count=row.followers_count,
         verified=row.verified,
-        token=await token_summary(row.token_id, live, market),
+        token=token_summary(figures),
     )
+
+
+def _of(row: CreatorRow, figures: dict[UUID, TokenFigures]) -> TokenFigures | None:
+    return figures.get(row.token_id) if row.token_id else None
 
 
 def _field(value: object) -> object:
@@ -144,6 +162,22 @@ def profile_edit(data: CreatorEditRequest) -> ProfileEdit:
 class CreatorsController(Controller):
     path = "/api/v1/creators"
     tags = ["creators"]
+
+    @get("/", summary="Creators, sorted by a live figure; descending, ties by id")
+    async def list_creators(
+        self,
+        creator_directory: CreatorDirectory,
+        category: Annotated[str | None, Parameter(max_length=50)] = None,
+        sort: CreatorSort = CreatorSort.MARKET_CAP,
+        limit: Limit = 50,
+        cursor: Cursor = None,
+        min_position: MinPosition = None,
+    ) -> Page[CreatorSummaryResponse]:
+        await creator_directory.reach(min_position)
+        offset = decode_cursor(cursor, int) or 0
+        found = await creator_directory.page(category.strip().lower() if category else None, sort.value, limit + 1, offset)
+        page = page_of(found, limit, lambda _: offset + limit)
+        return Page([creator_summary(row, figures) for row, figures in page.items], page.next_cursor)
 
     @get("/{ref:str}", responses=problems(404), summary="A creator's profile, by id, handle or token symbol")
     async def profile(
@@ -192,8 +226,7 @@ class CreatorsController(Controller):
         self,
         claims: AccessClaims,
         creator_queries: CreatorQueries,
-        market: CommittedMarket,
-        market_queries: MarketQueries,
+        creator_directory: CreatorDirectory,
         limit: Limit = 50,
         cursor: Cursor = None,
         min_position: MinPosition = None,
@@ -201,9 +234,10 @@ class CreatorsController(Controller):
         before = decode_cursor(cursor, tuple[int, int])
         items = await creator_queries.feed(claims.user_id, limit + 1, before, min_position)
         page = page_of(items, limit, lambda pair: [pair[0].seq, pair[0].n])
+        figures = await creator_directory.figures()
         return Page(
             [
-                FeedItemResponse(f"{item.seq}.{item.n}", item.type, await creator_summary(row, market, market_queries), item.at, item.data)
+                FeedItemResponse(f"{item.seq}.{item.n}", item.type, creator_summary(row, _of(row, figures)), item.at, item.data)
                 for item, row in page.items
             ],
             page.next_cursor,
@@ -227,8 +261,7 @@ class FollowingController(Controller):
         self,
         claims: AccessClaims,
         creator_queries: CreatorQueries,
-        market: CommittedMarket,
-        market_queries: MarketQueries,
+        creator_directory: CreatorDirectory,
         limit: Limit = 50,
         cursor: Cursor = None,
         min_position: MinPosition = None,
@@ -242,10 +275,11 @@ class FollowingController(Controller):
                 raise Problem(422, "invalid_cursor", "the cursor is not one this list gave out") from None
         pairs = await creator_queries.following(claims.user_id, limit + 1, cursor_key, min_position)
         page = page_of(pairs, limit, lambda pair: [(pair[1] - EPOCH) // timedelta(microseconds=1), pair[0].id.hex])
-        items = []
-        for row, at in page.items:
-            summary = await creator_summary(row, market, market_queries)
-            items.append(FollowedCreatorResponse(**msgspec.structs.asdict(summary), followed_at=at))
+        figures = await creator_directory.figures()
+        items = [
+            FollowedCreatorResponse(**msgspec.structs.asdict(creator_summary(row, _of(row, figures))), followed_at=at)
+            for row, at in page.items
+        ]
         return Page(items, page.next_cursor)
 
 
@@ -279,3 +313,23 @@ class AdminCreatorsController(Controller):
         assert row is not None
         body = await creator_response(row, market, market_queries)
         return Response(body, headers={POSITION_HEADER: str(done.position)})
+
+
+class TrendingController(Controller):
+    path = "/api/v1/trending"
+    tags = ["creators"]
+
+    @get("/", summary="Trending creators (score and reasons, docs/creators.md) and the curated topics")
+    async def trending(
+        self, creator_directory: CreatorDirectory, creator_queries: CreatorQueries, min_position: MinPosition = None
+    ) -> TrendingResponse:
+        await creator_directory.reach(min_position)
+        creators = [
+            TrendingCreatorResponse(**msgspec.structs.asdict(creator_summary(row, figures)), score=trend.score, reasons=trend.reasons)
+            for row, figures, trend in await creator_directory.trending(TRENDING_SIZE)
+        ]
+        topics = [
+            TopicResponse(t.id, t.title, t.summary, t.url, t.tags, t.creator_ids, t.published_at)
+            for t in await creator_queries.topics(TRENDING_SIZE)
+        ]
+        return TrendingResponse(creators, topics)
