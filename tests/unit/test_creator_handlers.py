@@ -194,3 +194,20 @@ async def test_following_is_idempotent_and_never_oneself(world: World) -> None:
     await world.social.follow(bob_id, "alice", False)
     await world.social.follow(bob_id, "alice", False)
     assert len(await world.store.read_stream(stream)) == 2
+
+
+@pytest.mark.parametrize("scheme", ["ed25519", "secp256k1", "secp256r1"])
+async def test_a_document_is_signed_with_any_of_the_three_sui_schemes(world: World, scheme: str) -> None:
+    from tests.support.wallets import SCHEMES, high_s
+
+    wallet = Wallet.new(SCHEMES[scheme])
+    (agreement,) = await world.documents.current()
+    message = await world.documents.signing_message(agreement.document_id, wallet.address)
+    user = user_id_for(wallet.address)
+    if scheme != "ed25519":  # a non-canonical ECDSA signature is refused here as at sign-in
+        from application.ports import SignatureRejected
+
+        with pytest.raises(SignatureRejected):
+            await world.documents.sign(user, wallet.address, agreement.document_id, message, high_s(wallet.sign(message)))
+    signed = await world.documents.sign(user, wallet.address, agreement.document_id, message, wallet.sign(message))
+    assert signed.value[0].wallet_address == wallet.address and signed.value[0].message == message
