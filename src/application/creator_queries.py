@@ -189,9 +189,11 @@ class CreatorDirectory:
         rows = await self._view.by_ids([e.id for e in chosen])
         return [(rows[e.id], figures.get(e.token_id) if e.token_id else None) for e in chosen if e.id in rows]
 
-    async def with_figures(self, rows: list[CreatorRow]) -> list[tuple[CreatorRow, TokenFigures | None]]:
+    async def search(self, query: str, limit: int, offset: int) -> list[tuple[CreatorRow, TokenFigures | None]]:
+        ids = await self._view.search(query, limit, offset)
+        rows = await self._view.by_ids(ids)
         figures = await self.figures()
-        return [(r, figures.get(r.token_id) if r.token_id else None) for r in rows]
+        return [(rows[i], figures.get(rows[i].token_id) if rows[i].token_id else None) for i in ids if i in rows]
 
     async def trending(self, limit: int) -> list[tuple[CreatorRow, TokenFigures | None, Trend]]:
         """``score = 100 × (0.5·v + 0.3·c + 0.2·f)``: v the 24h quote volume, c the absolute 24h change capped at

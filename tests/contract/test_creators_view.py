@@ -94,6 +94,10 @@ async def test_the_view_holds_what_the_commands_did(db: ViewDatabase) -> None:
     statuses = [(a.handle, a.status) for a in await view.applications(None, 10, None)]
     assert sorted(statuses) == [("alice", "approved"), ("bob", "rejected"), ("bobby", "pending")]
     assert [a.handle for a in await view.applications("pending", 10, None)] == ["bobby"]
+    assert await view.search("alice", 10, 0) == [alice.id] and await view.search("ALICE", 10, 0) == [alice.id]
+    assert await view.search("guitar", 10, 0) == [alice.id]  # skills
+    assert set(await view.search("c", 10, 0)) >= {carol.id}  # a prefix
+    assert await view.search("painter carol", 10, 0) == [carol.id] and await view.search("painter alice", 10, 0) == []
     (topic,) = await view.topics(10)
     assert topic.creator_ids == [alice.id, carol.id] and topic.tags == ["music"]
 
@@ -109,3 +113,5 @@ async def test_a_rebuild_from_the_log_makes_the_same_rows(db: ViewDatabase, open
     after = await SqlViewReader(db, [view]).read()
     assert after == before
     assert before["creators"].tables["follows"]  # there was something to compare
+    alice = await view.by_handle("alice")
+    assert alice is not None and await view.search("ali sing", 10, 0) == [alice.id]  # the index was rebuilt too

@@ -173,6 +173,12 @@ def test_the_whole_journey_of_a_creator(world: tuple[Server, httpx.Client, Perso
     second = client.get(f"{API}/creators", params={"limit": 1, "cursor": first["next_cursor"]}).json()
     assert [c["handle"] for c in first["items"] + second["items"]] == ["alice", "dave"] and second["next_cursor"] is None
     refused(client.get(f"{API}/creators", params={"sort": "loudest"}), 422, "validation_error")
+    found = client.get(f"{API}/creators/search", params={"q": "ali sing"}).json()["items"]
+    assert [c["handle"] for c in found] == ["alice"] and found[0]["token"]["symbol"] == "ALICE"
+    assert [c["handle"] for c in client.get(f"{API}/creators/search", params={"q": "DAVE"}).json()["items"]] == ["dave"]
+    assert client.get(f"{API}/creators/search", params={"q": "alice OR 1=1 --"}).json()["items"] == []
+    for blank in ("", "   ", "*:()\\"):
+        refused(client.get(f"{API}/creators/search", params={"q": blank}), 422, "invalid_query")
     topic = admin.post("/admin/trending-topics", {"title": "Tour season", "tags": ["music"], "creator_ids": ["alice"]})
     assert topic.status_code == 201 and topic.json()["creator_ids"] == [creator_id], topic.text
     trending = client.get(f"{API}/trending", params={"min_position": topic.headers[POSITION]}).json()

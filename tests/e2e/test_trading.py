@@ -14,11 +14,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Decimal
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import httpx
 import pytest
 
+from domain.creator.creator import creator_id_for
 from tests.e2e.conftest import Server
 from tests.e2e.helpers import API, bearer, sign_in
 from tests.support.wallets import ED25519, SECP256K1, SECP256R1, Wallet
@@ -229,7 +230,8 @@ def test_a_crossing_buy_trades_at_the_makers_price_with_exact_fees_and_every_bal
     assert (token["symbol"], token["decimals"], token["tick_size"], token["lot_size"], token["min_size"]) == (
         "ALICE", 6, "0.0001", "0.01", "0.01"
     )
-    assert token["creator_id"] == creator.user_id and D(token["total_supply"]) == 1_000_000
+    # the token names the creator this wallet's user is (or will be); the supply is the user's
+    assert token["creator_id"] == str(creator_id_for(UUID(creator.user_id))) and D(token["total_supply"]) == 1_000_000
     buyer = market.trader(usd="1000")
     assert creator.balance("ALICE") == (D(1_000_000), ZERO) and creator.balance("USD") == (ZERO, ZERO)
     assert buyer.balance("USD") == (D(1000), ZERO) and buyer.balance("ALICE") == (ZERO, ZERO)

@@ -12,11 +12,21 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.views.base import SqlView
+from adapters.views.creator_search import SearchDocument, clear, put_document, search
 from adapters.views.tables import creator_applications, creator_feed, creators, follows, listed_symbols, trending_topics
 from application.projections.creators import ApplicationRow, CreatorRow, DirectoryEntry, FeedRow, TopicRow
 
 _CREATOR_FIELDS = CreatorRow.__slots__
 _APPLICATION_FIELDS = ApplicationRow.__slots__
+
+
+SEARCHED = frozenset({"handle", "display_name", "token_symbol", "headline", "bio", "skills"})
+
+
+def search_document(row: CreatorRow) -> SearchDocument:
+    return SearchDocument(
+        row.id, row.handle, row.display_name, row.token_symbol, row.headline, row.bio, tuple(s["name"] for s in row.skills)
+    )
 
 
 def creator_row(row: Any) -> CreatorRow:
@@ -38,6 +48,7 @@ class _Rows:
 
     async def add(self, row: CreatorRow) -> None:
         await self._conn.execute(insert(creators).values(**{f: getattr(row, f) for f in _CREATOR_FIELDS}))
+        await put_document(self._conn, search_document(row))
 
     async def get(self, creator_id: UUID) -> CreatorRow | None:
         row = (await self._conn.execute(select(creators).where(creators.c.id == creator_id))).first()
@@ -45,6 +56,10 @@ class _Rows:
 
     async def change(self, creator_id: UUID, at: datetime, **fields: Any) -> None:
         await self._conn.execute(update(creators).where(creators.c.id == creator_id).values(updated_at=at, **fields))
+        if SEARCHED.intersection(fields):
+            row = await self.get(creator_id)
+            if row is not None:
+                await put_document(self._conn, search_document(row))
 
     async def list_token(self, token_id: UUID, symbol: str, creator_id: UUID) -> None:
         await self._conn.execute(insert(listed_symbols).values(token_id=token_id, symbol=symbol, creator_id=creator_id))
@@ -94,6 +109,17 @@ class _Rows:
 class SqlCreatorsView(SqlView):
     name = "creators"
     tables = (creators, listed_symbols, follows, creator_feed, creator_applications, trending_topics)
+
+    async def reset(self) -> None:
+        """The tables, and the search index (its tables differ by database, so it is not in ``tables``)."""
+        await super().reset()
+        async with self._db.engine.begin() as conn:
+            await clear(conn)
+
+    async def search(self, query: str, limit: int, offset: int) -> list[UUID]:
+        """Creator ids, best match first (BlankQuery, a 422, when nothing searchable is left of ``query``)."""
+        async with self._db.engine.connect() as conn:
+            return await search(conn, query, limit, offset)
 
     @asynccontextmanager
     async def writing(self, expected: int, position: int) -> AsyncIterator[_Rows]:

@@ -178,6 +178,11 @@ class CreatorsView(View, Protocol):
 
     async def topics(self, limit: int) -> list[TopicRow]: ...
 
+    async def search(self, query: str, limit: int, offset: int) -> list[UUID]:
+        """Creator ids ranked by relevance over name, handle, symbol, headline, skills and bio; every word of
+        ``query`` a prefix of a word; an exact handle or symbol first. InvalidQuery when ``query`` is blank."""
+        ...
+
     async def directory(self) -> list[DirectoryEntry]:
         """Every creator, five columns each."""
         ...

@@ -179,6 +179,21 @@ class CreatorsController(Controller):
         page = page_of(found, limit, lambda _: offset + limit)
         return Page([creator_summary(row, figures) for row, figures in page.items], page.next_cursor)
 
+    @get("/search", summary="Creators ranked by relevance: every word a prefix; an exact handle or symbol first")
+    async def search(
+        self,
+        creator_directory: CreatorDirectory,
+        q: Annotated[str, Parameter(max_length=500)] = "",
+        limit: Limit = 50,
+        cursor: Cursor = None,
+        min_position: MinPosition = None,
+    ) -> Page[CreatorSummaryResponse]:
+        await creator_directory.reach(min_position)
+        offset = decode_cursor(cursor, int) or 0
+        found = await creator_directory.search(q, limit + 1, offset)
+        page = page_of(found, limit, lambda _: offset + limit)
+        return Page([creator_summary(row, figures) for row, figures in page.items], page.next_cursor)
+
     @get("/{ref:str}", responses=problems(404), summary="A creator's profile, by id, handle or token symbol")
     async def profile(
         self, ref: str, creator_queries: CreatorQueries, market: CommittedMarket, market_queries: MarketQueries,
