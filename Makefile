@@ -38,6 +38,7 @@ bench: $(STAMP)
 	PYTHONPATH=src $(BIN)/python -m bench.recovery
 	PYTHONPATH=src $(BIN)/python -m bench.http_load --backend both
 	PYTHONPATH=src $(BIN)/python -m bench.ws_load
+	PYTHONPATH=src $(BIN)/python -m bench.creators
 
 # Re-pin every dependency to what is installed now (after changing pyproject.toml).
 lock: $(STAMP)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from fractions import Fraction
 from uuid import UUID
 
 from application.errors import InvalidQuery
@@ -103,10 +103,10 @@ class TokenFigures:
         return self.ticker.price * self.circulating // 10**self.token.decimals if self.ticker.price else None
 
     @property
-    def change(self) -> Fraction | None:
-        """The 24h change as a fraction (0.1 is +10 %)."""
+    def change_ppm(self) -> int | None:
+        """The 24h change in parts per million (100,000 is +10 %), rounded down: an integer sorts fast."""
         t = self.ticker
-        return Fraction(t.price - t.price_24h_ago, t.price_24h_ago) if t.price and t.price_24h_ago else None
+        return (t.price - t.price_24h_ago) * 1_000_000 // t.price_24h_ago if t.price and t.price_24h_ago else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +132,7 @@ class CreatorDirectory:
         self._consistency = consistency
         self._entries: tuple[int, list[DirectoryEntry]] = (-1, [])
         self._figures: tuple[datetime | None, int, dict[UUID, TokenFigures]] = (None, 0, {})
+        self._refreshing: asyncio.Task[None] | None = None
 
     async def reach(self, min_position: int | None) -> None:
         """Read your writes: both views at ``min_position``, and figures no older than it."""
@@ -139,7 +140,7 @@ class CreatorDirectory:
             await self._consistency.reach(self._view.name, min_position)
             await self._consistency.reach(self._market.view_name, min_position)
             if self._figures[1] < min_position:
-                self._figures = (None, 0, {})
+                await self._refresh()
 
     async def entries(self) -> list[DirectoryEntry]:
         position = await self._view.position()
@@ -148,19 +149,28 @@ class CreatorDirectory:
         return self._entries[1]
 
     async def figures(self) -> dict[UUID, TokenFigures]:
-        now = self._clock.now()
+        """Every token's figures. Older than ``FIGURES_TTL``, they are read again in the background and the
+        last ones answer meanwhile (a request never waits for the read), unless there are none yet or
+        ``reach`` asked for newer ones."""
         at, _, found = self._figures
-        if at is None or now - at >= FIGURES_TTL:
-            position = await self._market.position()  # what the figures hold at least
-            market = self._committed()
-            tokens = dict(market.state.tokens)
-            tickers = await self._market.tickers({t: listing.initial_price for t, listing in tokens.items()})
-            found = {
-                t: TokenFigures(listing, tickers[t], listing.total_supply - market.state.ledger.available(FEE_ACCOUNT, str(t)))
-                for t, listing in tokens.items()
-            }
+        if at is None:
+            await self._refresh()
+        elif self._clock.now() - at >= FIGURES_TTL and (self._refreshing is None or self._refreshing.done()):
+            self._refreshing = asyncio.create_task(self._refresh())
+        return self._figures[2]
+
+    async def _refresh(self) -> None:
+        now = self._clock.now()
+        position = await self._market.position()  # what the figures hold at least
+        market = self._committed()
+        tokens = dict(market.state.tokens)
+        tickers = await self._market.tickers({t: listing.initial_price for t, listing in tokens.items()})
+        found = {
+            t: TokenFigures(listing, tickers[t], listing.total_supply - market.state.ledger.available(FEE_ACCOUNT, str(t)))
+            for t, listing in tokens.items()
+        }
+        if self._figures[0] is None or now >= self._figures[0]:
             self._figures = (now, position, found)
-        return found
 
     async def page(self, category: str | None, sort: str, limit: int, offset: int) -> list[tuple[CreatorRow, TokenFigures | None]]:
         """Descending by ``sort``, ties by id; creators without a token (or the figure) after those with it."""
@@ -182,7 +192,7 @@ class CreatorDirectory:
                 case "volume_24h":
                     value = -f.ticker.quote_volume_24h if f else None
                 case _:
-                    value = -f.change if f and f.change is not None else None
+                    value = -f.change_ppm if f and f.change_ppm is not None else None
             return (1, 0, e.id) if value is None else (0, value, e.id)
 
         chosen = sorted(entries, key=key)[offset : offset + limit]
@@ -210,7 +220,7 @@ class CreatorDirectory:
             f = figures.get(e.token_id) if e.token_id else None
             parts = {
                 "volume_24h": math.log1p(volumes.get(e.id, 0)) / math.log1p(top_volume) if top_volume else 0.0,
-                "price_change_24h": min(abs(float(f.change)) * 100, CHANGE_CAP) / CHANGE_CAP if f and f.change else 0.0,
+                "price_change_24h": min(abs(f.change_ppm) / 10_000, CHANGE_CAP) / CHANGE_CAP if f and f.change_ppm else 0.0,
                 "new_followers_24h": math.log1p(gained.get(e.id, 0)) / math.log1p(top_gain) if top_gain else 0.0,
             }
             weighted = {name: TRENDING_WEIGHTS[name] * value for name, value in parts.items()}
