@@ -116,6 +116,28 @@ class Trend:
     reasons: list[str]  # the parts that count most, largest first
 
 
+def _sort_key(sort: str, figures: dict[UUID, TokenFigures]) -> Callable[[DirectoryEntry], tuple[int, object, UUID]]:
+    """Descending by the figure, ties by id; no figure (no token, no price) after every creator with one."""
+
+    def key(e: DirectoryEntry) -> tuple[int, object, UUID]:
+        f = figures.get(e.token_id) if e.token_id else None
+        value: object
+        match sort:
+            case "followers":
+                value = -e.followers_count
+            case "newest":
+                value = -e.created_at.timestamp()
+            case "market_cap":
+                value = -f.market_cap if f and f.market_cap is not None else None
+            case "volume_24h":
+                value = -f.ticker.quote_volume_24h if f else None
+            case _:
+                value = -f.change_ppm if f and f.change_ppm is not None else None
+        return (1, 0, e.id) if value is None else (0, value, e.id)
+
+    return key
+
+
 class CreatorDirectory:
     """Every creator's sort keys in memory (read again when the view moves) beside every token's figures (read
     in one go, at most every ``FIGURES_TTL``): a list page sorts a few thousand tuples and reads its own rows."""
@@ -133,6 +155,7 @@ class CreatorDirectory:
         self._entries: tuple[int, list[DirectoryEntry]] = (-1, [])
         self._figures: tuple[datetime | None, int, dict[UUID, TokenFigures]] = (None, 0, {})
         self._refreshing: asyncio.Task[None] | None = None
+        self._orders: dict[tuple[object, ...], list[DirectoryEntry]] = {}
 
     async def reach(self, min_position: int | None) -> None:
         """Read your writes: both views at ``min_position``, and figures no older than it."""
@@ -176,26 +199,16 @@ class CreatorDirectory:
         """Descending by ``sort``, ties by id; creators without a token (or the figure) after those with it."""
         if sort not in SORTS:
             raise InvalidQuery(f"sort is one of {', '.join(SORTS)}")
-        entries = [e for e in await self.entries() if category is None or e.category == category]
+        entries = await self.entries()
         figures = await self.figures()
-
-        def key(e: DirectoryEntry) -> tuple[int, object, UUID]:
-            f = figures.get(e.token_id) if e.token_id else None
-            value: object
-            match sort:
-                case "followers":
-                    value = -e.followers_count
-                case "newest":
-                    value = -e.created_at.timestamp()
-                case "market_cap":
-                    value = -(f.market_cap or 0) if f and f.market_cap is not None else None
-                case "volume_24h":
-                    value = -f.ticker.quote_volume_24h if f else None
-                case _:
-                    value = -f.change_ppm if f and f.change_ppm is not None else None
-            return (1, 0, e.id) if value is None else (0, value, e.id)
-
-        chosen = sorted(entries, key=key)[offset : offset + limit]
+        key = (sort, category, self._entries[0], self._figures[0])
+        ordered = self._orders.get(key)
+        if ordered is None:  # sorted once per sort and category while neither the view nor the figures move
+            ordered = sorted((e for e in entries if category is None or e.category == category), key=_sort_key(sort, figures))
+            if len(self._orders) > 64:
+                self._orders.clear()
+            self._orders[key] = ordered
+        chosen = ordered[offset : offset + limit]
         rows = await self._view.by_ids([e.id for e in chosen])
         return [(rows[e.id], figures.get(e.token_id) if e.token_id else None) for e in chosen if e.id in rows]
 
