@@ -115,3 +115,42 @@ async def test_a_rebuild_from_the_log_makes_the_same_rows(db: ViewDatabase, open
     assert before["creators"].tables["follows"]  # there was something to compare
     alice = await view.by_handle("alice")
     assert alice is not None and await view.search("ali sing", 10, 0) == [alice.id]  # the index was rebuilt too
+
+
+async def test_a_price_move_of_ten_percent_in_24_hours_is_told_once_per_crossing(
+    db: ViewDatabase, open_db: Callable[[str], ViewDatabase]
+) -> None:
+    from datetime import timedelta
+
+    from domain.orderbook.book import NewOrder
+    from domain.shared.money import USD
+    from tests.support.creators import T0
+
+    world = await World().start()
+    alice, bob = Wallet.new(), Wallet.new()
+    await world.sign_agreement(alice)
+    approved = await world.apply(alice, "ALICE", "alice")
+    done = await world.onboarding.approve(approved, 10**12, 1_000_000, ADMIN)  # listed at 1.00
+    token, seller, buyer = done.value.token_id, user_id_for(alice.address), user_id_for(bob.address)
+    await world.exchange.deposit(buyer, USD, 10**12, "d")
+    await world.social.follow(buyer, "alice", True)
+
+    async def trade(hours: int, price: int) -> None:
+        world.clock.at = T0 + timedelta(hours=hours)
+        await world.exchange.place(token, NewOrder(world.ids(), seller, "sell", "limit", price=price, quantity=10**6))
+        await world.exchange.place(token, NewOrder(world.ids(), buyer, "buy", "limit", price=price, quantity=10**6))
+
+    for hours, price in ((0, 1_050_000), (1, 1_120_000), (2, 1_150_000), (3, 1_020_000), (26, 1_300_000), (27, 1_310_000)):
+        await trade(hours, price)
+    view = SqlCreatorsView(db)
+    await ProjectionRunner(world.store, [CreatorsProjector(view)], batch_size=2).catch_up()
+    moves = [f.data for f in await view.feed_of(buyer, 50, None) if f.type == "price_move"]
+    # +5 %: no; +12 % against the listing: told; +15 %: still moved; +2 %: back; 26 h on, +13 % against 1.15
+    # (the last price of the hour 24 h before): told again; +14 %: still moved
+    assert moves == [
+        {"token_id": str(token), "symbol": "ALICE", "price": "1.3", "change_24h": "13.04"},
+        {"token_id": str(token), "symbol": "ALICE", "price": "1.12", "change_24h": "12.00"},
+    ]
+    before = await SqlViewReader(db, [view]).read()
+    await ProjectionRunner(world.store, [CreatorsProjector(view)], batch_size=10_000).rebuild()
+    assert await SqlViewReader(db, [view]).read() == before

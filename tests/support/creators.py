@@ -23,8 +23,13 @@ ADMIN = UUID(int=77)
 
 
 class Clock:
+    """T0 until a test moves it."""
+
+    def __init__(self) -> None:
+        self.at = T0
+
     def now(self) -> datetime:
-        return T0
+        return self.at
 
 
 class Ids:
@@ -39,17 +44,18 @@ class World:
     def __init__(self) -> None:
         self.store = InMemoryEventStore()
         self.ids = Ids()
-        self.exchange = Exchange(self.store, RecorderSnapshots(self.store), Clock())
+        self.clock = clock = Clock()
+        self.exchange = Exchange(self.store, RecorderSnapshots(self.store), clock)
         listed = lambda token_id: self.exchange.state.tokens.get(token_id)  # noqa: E731
-        self.documents = Documents(self.store, Clock(), self.ids, SuiSignatureVerifier())
-        self.onboarding = Onboarding(self.store, Clock(), self.ids, SystemRandomness(), self.exchange, listed)
+        self.documents = Documents(self.store, clock, self.ids, SuiSignatureVerifier())
+        self.onboarding = Onboarding(self.store, clock, self.ids, SystemRandomness(), self.exchange, listed)
         self.lookup = CreatorLookup(self.store, listed)
-        self.profiles = CreatorProfiles(self.store, Clock(), self.ids, self.lookup, listed)
-        self.social = Social(self.store, Clock(), self.ids, self.lookup)
+        self.profiles = CreatorProfiles(self.store, clock, self.ids, self.lookup, listed)
+        self.social = Social(self.store, clock, self.ids, self.lookup)
 
     async def start(self) -> World:
         await self.exchange.start(await self.store.claim_writer())
-        await SeedCategoriesHandler(self.store, Clock(), self.ids)()
+        await SeedCategoriesHandler(self.store, self.clock, self.ids)()
         await self.documents.publish(DocumentKind.CREATOR_AGREEMENT, "Creator agreement", "You agree to be nice.")
         return self
 

@@ -9,12 +9,22 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.views.base import SqlView
 from adapters.views.creator_search import SearchDocument, clear, put_document, search
-from adapters.views.tables import creator_applications, creator_feed, creators, follows, listed_symbols, trending_topics
-from application.projections.creators import ApplicationRow, CreatorRow, DirectoryEntry, FeedRow, TopicRow
+from adapters.views.tables import (
+    creator_applications,
+    creator_feed,
+    creators,
+    follows,
+    listed_symbols,
+    token_hours,
+    trending_topics,
+)
+from application.projections.creators import ApplicationRow, CreatorRow, DirectoryEntry, FeedRow, Listing, TopicRow
 
 _CREATOR_FIELDS = CreatorRow.__slots__
 _APPLICATION_FIELDS = ApplicationRow.__slots__
@@ -61,8 +71,31 @@ class _Rows:
             if row is not None:
                 await put_document(self._conn, search_document(row))
 
-    async def list_token(self, token_id: UUID, symbol: str, creator_id: UUID) -> None:
-        await self._conn.execute(insert(listed_symbols).values(token_id=token_id, symbol=symbol, creator_id=creator_id))
+    async def list_token(self, token_id: UUID, symbol: str, creator_id: UUID, initial_price: int) -> None:
+        await self._conn.execute(
+            insert(listed_symbols).values(token_id=token_id, symbol=symbol, creator_id=creator_id, initial_price=initial_price, moved=False)
+        )
+
+    async def listing(self, token_id: UUID) -> Listing | None:
+        row = (await self._conn.execute(select(listed_symbols).where(listed_symbols.c.token_id == token_id))).first()
+        return None if row is None else Listing(row.symbol, row.creator_id, row.initial_price, row.moved)
+
+    async def mark_hour(self, token_id: UUID, hour: datetime, price: int) -> None:
+        upsert = sqlite_insert if self._conn.dialect.name == "sqlite" else pg_insert
+        statement = upsert(token_hours).values(token_id=token_id, hour=hour, close=price)
+        await self._conn.execute(statement.on_conflict_do_update(index_elements=["token_id", "hour"], set_={"close": price}))
+
+    async def close_at_or_before(self, token_id: UUID, hour: datetime) -> int | None:
+        query = (
+            select(token_hours.c.close)
+            .where(token_hours.c.token_id == token_id, token_hours.c.hour <= hour)
+            .order_by(token_hours.c.hour.desc())
+            .limit(1)
+        )
+        return await self._conn.scalar(query)  # type: ignore[no-any-return]
+
+    async def set_moved(self, token_id: UUID, moved: bool) -> None:
+        await self._conn.execute(update(listed_symbols).where(listed_symbols.c.token_id == token_id).values(moved=moved))
 
     async def symbol_of(self, token_id: UUID) -> str | None:
         return await self._conn.scalar(select(listed_symbols.c.symbol).where(listed_symbols.c.token_id == token_id))  # type: ignore[no-any-return]
@@ -108,7 +141,7 @@ class _Rows:
 
 class SqlCreatorsView(SqlView):
     name = "creators"
-    tables = (creators, listed_symbols, follows, creator_feed, creator_applications, trending_topics)
+    tables = (creators, listed_symbols, token_hours, follows, creator_feed, creator_applications, trending_topics)
 
     async def reset(self) -> None:
         """The tables, and the search index (its tables differ by database, so it is not in ``tables``)."""

@@ -244,6 +244,16 @@ listed_symbols = Table(
     Column("token_id", Uuid, primary_key=True),
     Column("symbol", String(10), nullable=False),
     Column("creator_id", Uuid, nullable=False),
+    Column("initial_price", BigInteger, nullable=False),
+    Column("moved", Boolean, nullable=False),
+)
+
+token_hours = Table(
+    "token_hours",
+    metadata,
+    Column("token_id", Uuid, primary_key=True),
+    Column("hour", UtcDateTime, primary_key=True),
+    Column("close", BigInteger, nullable=False),
 )
 
 follows = Table(

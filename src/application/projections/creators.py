@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from decimal import ROUND_DOWN, Decimal
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -31,10 +32,14 @@ from domain.creator.events import (
     TopicRemoved,
     Unfollowed,
 )
+from domain.orderbook.events import TradeExecuted
 from domain.token.events import TokenListed
 
 LIST_FIELDS = ("links", "skills", "achievements", "work_experiences", "education", "content_sections")
 MILESTONES = tuple(10**n for n in range(2, 10))  # 100, 1,000, … followers
+MOVE_PERCENT = 10
+DAY = timedelta(days=1)
+MICRO_USD = 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +124,14 @@ class DirectoryEntry:
     token_id: UUID | None
 
 
+@dataclass(frozen=True, slots=True)
+class Listing:
+    symbol: str
+    creator_id: UUID
+    initial_price: int
+    moved: bool  # |24h change| was 10 % or more at its last trade
+
+
 class CreatorRows(Protocol):
     async def add(self, row: CreatorRow) -> None: ...
 
@@ -128,11 +141,23 @@ class CreatorRows(Protocol):
         """Update the row and its search document together."""
         ...
 
-    async def list_token(self, token_id: UUID, symbol: str, creator_id: UUID) -> None:
-        """Remember a listing's symbol (a creator made later names its token by id)."""
+    async def list_token(self, token_id: UUID, symbol: str, creator_id: UUID, initial_price: int) -> None:
+        """Remember a listing (a creator made later names its token by id; a price move is measured from it)."""
         ...
 
     async def symbol_of(self, token_id: UUID) -> str | None: ...
+
+    async def listing(self, token_id: UUID) -> Listing | None: ...
+
+    async def mark_hour(self, token_id: UUID, hour: datetime, price: int) -> None:
+        """The hour's last trade price so far."""
+        ...
+
+    async def close_at_or_before(self, token_id: UUID, hour: datetime) -> int | None:
+        """The last trade price of the latest hour at or before ``hour``."""
+        ...
+
+    async def set_moved(self, token_id: UUID, moved: bool) -> None: ...
 
     async def follow(self, follower_id: UUID, creator_id: UUID, at: datetime) -> int:
         """Add the follow and count it; the creator's new count."""
@@ -230,11 +255,13 @@ class CreatorsProjector:
             case CreatorVerified() as e:
                 await rows.change(e.originator_id, e.at, verified=e.verified)
             case TokenListed() as e:
-                await rows.list_token(e.token_id, e.symbol, e.creator_id)
+                await rows.list_token(e.token_id, e.symbol, e.creator_id, e.initial_price)
                 creator = await rows.get(e.creator_id)
                 if creator is not None and creator.token_id is None:
                     await rows.change(e.creator_id, e.at, token_id=e.token_id, token_symbol=e.symbol)
                     await rows.feed(FeedRow(seq, e.creator_id, "token_listed", e.at, {"token_id": str(e.token_id), "symbol": e.symbol}))
+            case TradeExecuted() as e:
+                await self._price(rows, seq, e)
             case Followed() as e:
                 count = await rows.follow(e.follower_id, e.creator_id, e.at)
                 if count in MILESTONES:
@@ -259,3 +286,26 @@ class CreatorsProjector:
                 await rows.add_topic(TopicRow(e.originator_id, e.title, e.summary, e.url, list(e.tags), list(e.creator_ids), e.at))
             case TopicRemoved() as e:
                 await rows.remove_topic(e.originator_id)
+
+    @staticmethod
+    async def _price(rows: CreatorRows, seq: int, trade: TradeExecuted) -> None:
+        """``price_move`` when a creator's token's 24h change reaches 10 % either way (measured against the last
+        price of the latest hour at least 24 hours before the trade's, else the listing price), once per crossing."""
+        listing = await rows.listing(trade.originator_id)
+        if listing is None:
+            return
+        hour = trade.at.replace(minute=0, second=0, microsecond=0)
+        await rows.mark_hour(trade.originator_id, hour, trade.price)
+        reference = await rows.close_at_or_before(trade.originator_id, hour - DAY) or listing.initial_price
+        moved = reference > 0 and abs(trade.price - reference) * 100 >= MOVE_PERCENT * reference
+        if moved == listing.moved:
+            return
+        await rows.set_moved(trade.originator_id, moved)
+        if moved and await rows.get(listing.creator_id) is not None:
+            change = (Decimal(trade.price - reference) * 100 / reference).quantize(Decimal("0.01"), ROUND_DOWN)
+            data = {
+                "token_id": str(trade.originator_id), "symbol": listing.symbol,
+                "price": f"{Decimal(trade.price) / MICRO_USD:f}", "change_24h": f"{change:f}",
+            }
+            await rows.feed(FeedRow(seq, listing.creator_id, "price_move", trade.at, data))
+

@@ -51,6 +51,14 @@ def upgrade() -> None:
         sa.Column("token_id", sa.Uuid, primary_key=True),
         sa.Column("symbol", sa.String(10), nullable=False),
         sa.Column("creator_id", sa.Uuid, nullable=False),
+        sa.Column("initial_price", sa.BigInteger, nullable=False),
+        sa.Column("moved", sa.Boolean, nullable=False),  # |24h change| at 10 % or more at its last trade
+    )
+    op.create_table(  # each hour's last trade price, for the 24h change a price_move is measured by
+        "token_hours",
+        sa.Column("token_id", sa.Uuid, primary_key=True),
+        sa.Column("hour", UtcDateTime, primary_key=True),
+        sa.Column("close", sa.BigInteger, nullable=False),
     )
     op.create_table(
         "follows",
@@ -106,5 +114,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("trending_topics", "creator_applications", "creator_feed", "follows", "listed_symbols", "creators"):
+    for table in ("trending_topics", "creator_applications", "creator_feed", "follows", "token_hours", "listed_symbols", "creators"):
         op.drop_table(table)
