@@ -6,7 +6,7 @@ import base64
 import binascii
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Generic, TypeVar
 from uuid import UUID
 
@@ -92,6 +92,25 @@ def time_parameter(name: str) -> Parameter:  # type: ignore[valid-type]
         query=name,
         description=f"RFC 3339; UTC when it has no offset; from {EARLIEST:%Y-%m-%d} to {LATEST:%Y-%m-%d}.",
     )
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def time_key(at: datetime, id: UUID) -> list[object]:
+    """A cursor's key for a list ordered by a time and an id: whole microseconds (exact) and the id's hex."""
+    return [(at - EPOCH) // timedelta(microseconds=1), id.hex]
+
+
+def decode_time_cursor(cursor: str | None) -> tuple[datetime, UUID] | None:
+    """What ``time_key`` put in a cursor; anything else is ``422 invalid_cursor``."""
+    key = decode_cursor(cursor, tuple[int, str])
+    if key is None:
+        return None
+    try:
+        return EPOCH + timedelta(microseconds=key[0]), UUID(hex=key[1])
+    except (ValueError, OverflowError):
+        raise Problem(422, "invalid_cursor", "the cursor is not one this list gave out") from None
 
 
 def page_of(items: list[T], limit: int, key_of: Callable[[T], object]) -> Page[T]:

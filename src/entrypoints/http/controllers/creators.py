@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -27,7 +26,6 @@ from domain.shared.unset import UNSET
 from entrypoints.http.auth import requires
 from entrypoints.http.enums import CreatorSort
 from entrypoints.http.controllers.auth import POSITION_HEADER
-from entrypoints.http.errors import Problem
 from entrypoints.http.creator_schemas import (
     AchievementBody,
     CreatorEditRequest,
@@ -50,10 +48,9 @@ from entrypoints.http.creator_schemas import (
 )
 from entrypoints.http.openapi import problems
 from entrypoints.http.presenters import change_24h, market_cap, usd
-from entrypoints.http.schemas import Cursor, Limit, MinPosition, Page, decode_cursor, page_of
+from entrypoints.http.schemas import Cursor, Limit, MinPosition, Page, decode_cursor, decode_time_cursor, page_of, time_key
 from entrypoints.http.units import from_units
 
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 TRENDING_SIZE = 20
 
 
@@ -281,15 +278,8 @@ class FollowingController(Controller):
         cursor: Cursor = None,
         min_position: MinPosition = None,
     ) -> Page[FollowedCreatorResponse]:
-        before = decode_cursor(cursor, tuple[int, str])
-        cursor_key = None
-        if before is not None:
-            try:
-                cursor_key = (EPOCH + timedelta(microseconds=before[0]), UUID(hex=before[1]))
-            except (ValueError, OverflowError, OSError):
-                raise Problem(422, "invalid_cursor", "the cursor is not one this list gave out") from None
-        pairs = await creator_queries.following(claims.user_id, limit + 1, cursor_key, min_position)
-        page = page_of(pairs, limit, lambda pair: [(pair[1] - EPOCH) // timedelta(microseconds=1), pair[0].id.hex])
+        pairs = await creator_queries.following(claims.user_id, limit + 1, decode_time_cursor(cursor), min_position)
+        page = page_of(pairs, limit, lambda pair: time_key(pair[1], pair[0].id))
         figures = await creator_directory.figures()
         items = [
             FollowedCreatorResponse(**msgspec.structs.asdict(creator_summary(row, _of(row, figures))), followed_at=at)

@@ -3,7 +3,6 @@ and the curated trending topics."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from typing import Annotated
 from uuid import UUID
 
@@ -45,10 +44,7 @@ from entrypoints.http.enums import ApplicationStatusFilter
 from entrypoints.http.errors import Problem
 from entrypoints.http.openapi import problems
 from entrypoints.http.presenters import units
-from entrypoints.http.schemas import Cursor, Limit, MinPosition, Page, decode_cursor, page_of
-
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
+from entrypoints.http.schemas import Cursor, Limit, MinPosition, Page, decode_time_cursor, page_of, time_key
 
 def document_response(d: DocumentPublished) -> DocumentResponse:
     return DocumentResponse(d.document_id, d.kind, d.version, d.title, d.content_hash, d.at)
@@ -171,15 +167,9 @@ class AdminOnboardingController(Controller):
         cursor: Cursor = None,
         min_position: MinPosition = None,
     ) -> Page[ApplicationResponse]:
-        before = decode_cursor(cursor, tuple[int, str])
-        key = None
-        if before is not None:
-            try:
-                key = (EPOCH + timedelta(microseconds=before[0]), UUID(hex=before[1]))
-            except (ValueError, OverflowError):
-                raise Problem(422, "invalid_cursor", "the cursor is not one this list gave out") from None
+        key = decode_time_cursor(cursor)
         rows = await creator_queries.applications(status.value if status else None, limit + 1, key, min_position)
-        page = page_of(rows, limit, lambda r: [(r.created_at - EPOCH) // timedelta(microseconds=1), r.id.hex])
+        page = page_of(rows, limit, lambda r: time_key(r.created_at, r.id))
         return Page([application_response(r) for r in page.items], page.next_cursor)
 
     @post("/applications/{application_id:uuid}/approve", status_code=HTTP_200_OK, responses=problems(404, 409),
