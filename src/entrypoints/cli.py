@@ -13,6 +13,7 @@ from application.projections.runner import ProjectionsBehind, UnknownProjection
 from domain.shared.errors import DomainError
 from entrypoints.config import ConfigError, Settings
 from entrypoints.container import Container, audit_checks, build, close_stores, open_stores
+from entrypoints.demo import run_demo
 from entrypoints.logs import configure_logging
 
 
@@ -54,7 +55,7 @@ def _serve(settings: Settings) -> int:
 
 async def _with_stores(settings: Settings, args: argparse.Namespace) -> int:
     c = build(settings)
-    await open_stores(c)
+    await open_stores(c, seed=getattr(args, "seed_categories", True))
     try:
         action: Callable[[Container, argparse.Namespace], Awaitable[int]] = args.action
         return await action(c, args)
@@ -135,6 +136,10 @@ async def _audit(c: Container, args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+async def _demo(c: Container, args: argparse.Namespace) -> int:
+    return await run_demo(c, args.seed)
+
+
 async def _add_category(c: Container, args: argparse.Namespace) -> int:
     done = await c.add_category()(AddCategory(args.name, args.slug))
     print(f"added {done.value.slug} ({done.value.id}) at position {done.position}")
@@ -169,6 +174,14 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "audit", help="check that what is shown agrees with what is recorded (every view equals a fresh replay)"
     ).set_defaults(action=_audit)
+
+    demo = commands.add_parser(
+        "demo",
+        help="fill an empty store with a week of a believable market (creators, tokens, traders, trades, follows), "
+        "through the real commands; writes the demo users' wallets to demo-wallets.json in the data dir",
+    )
+    demo.add_argument("--seed", type=int, default=1, help="the same seed makes the same market (default 1)")
+    demo.set_defaults(action=_demo, seed_categories=False)  # it seeds them itself, at the start of its week
 
     categories = commands.add_parser("categories", help="creator categories")
     verbs = categories.add_subparsers(dest="verb", required=True)

@@ -89,6 +89,17 @@ def _redis_or_local(
     return providers.Singleton(lambda s: redis(s.redis_url, s.redis_prefix) if s.redis_url else local(), settings)
 
 
+def auth_settings(s: Settings) -> AuthSettings:
+    return AuthSettings(
+        s.auth_domain,
+        s.auth_uri,
+        s.sui_network,
+        s.admin_addresses,
+        timedelta(seconds=s.challenge_seconds),
+        timedelta(seconds=s.access_token_seconds),
+    )
+
+
 class Container(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
 
@@ -160,17 +171,7 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         ids=ids,
         randomness=randomness,
-        settings=providers.Factory(
-            lambda s: AuthSettings(
-                s.auth_domain,
-                s.auth_uri,
-                s.sui_network,
-                s.admin_addresses,
-                timedelta(seconds=s.challenge_seconds),
-                timedelta(seconds=s.access_token_seconds),
-            ),
-            settings,
-        ),
+        settings=providers.Factory(auth_settings, settings),
         announcements=pubsub,
     )
     live_sessions = providers.Singleton(LiveSessions, authentication, pubsub, clock)
@@ -231,11 +232,14 @@ def build(settings: Settings) -> Container:
     return Container(settings=settings)
 
 
-async def open_stores(c: Container) -> None:
-    """Open the event store, bring the views' schema to head and seed a new store; what every tool needs first."""
+async def open_stores(c: Container, seed: bool = True) -> None:
+    """Open the event store, bring the views' schema to head and seed a new store; what every tool needs first.
+    ``seed=False`` leaves the seeding to the caller (the demo seeds with its own clock)."""
     c.event_store()
     runner: ProjectionRunner = c.projections()
     await c.view_database().migrate(runner.names)
+    if not seed:
+        return
     seeded = await c.seed_categories()()
     if seeded.value:
         log.info("seeded %d default categories", len(seeded.value))
@@ -317,12 +321,7 @@ class Runtime:
                 if follower.market.position > follower.snapshotted_at:
                     await follower.snapshot()
             await self.c.writer_lease().release()
-        await self.c.pubsub().close()
-        await self.c.feed_fanout().close()
-        c = self.c
-        for client in (c.expiring_keys(), c.rate_limiter(), c.connection_slots()):
-            if isinstance(client, RedisExpiringKeys | RedisRateLimiter | RedisConnectionSlots):
-                await client.close()
+        await close_clients(self.c)
         await close_stores(self.c)
 
 
@@ -332,6 +331,15 @@ def tune_garbage_collector() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(50_000, 20, 20)
+
+
+async def close_clients(c: Container) -> None:
+    """Pub/sub, and the Redis clients of expiring keys, rate limits and connection slots when on Redis."""
+    await c.pubsub().close()
+    await c.feed_fanout().close()
+    for client in (c.expiring_keys(), c.rate_limiter(), c.connection_slots()):
+        if isinstance(client, RedisExpiringKeys | RedisRateLimiter | RedisConnectionSlots):
+            await client.close()
 
 
 async def close_stores(c: Container) -> None:
