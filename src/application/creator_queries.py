@@ -87,6 +87,7 @@ class CreatorQueries:
 
 SORTS = ("market_cap", "volume_24h", "price_change_24h", "followers", "newest")
 FIGURES_TTL = timedelta(seconds=2)
+SLICE = 500  # items of Python work between two turns of the event loop in a background read
 TRENDING_WEIGHTS = {"volume_24h": 0.5, "price_change_24h": 0.3, "new_followers_24h": 0.2}
 CHANGE_CAP = 50  # percent: a larger 24h move counts as much as this one
 
@@ -138,9 +139,23 @@ def _sort_key(sort: str, figures: dict[UUID, TokenFigures]) -> Callable[[Directo
     return key
 
 
+@dataclass(slots=True)
+class _Snapshot:
+    """The directory as of one read: every creator's sort keys, every token's figures, and the orders of the
+    whole list by each sort (made in the background read, so a request only slices)."""
+
+    at: datetime
+    view_position: int  # what the creators view held at least
+    market_position: int  # what the market view held at least
+    entries: list[DirectoryEntry]
+    figures: dict[UUID, TokenFigures]
+    orders: dict[tuple[str, str | None], list[DirectoryEntry]]
+
+
 class CreatorDirectory:
-    """Every creator's sort keys in memory (read again when the view moves) beside every token's figures (read
-    in one go, at most every ``FIGURES_TTL``): a list page sorts a few thousand tuples and reads its own rows."""
+    """Lists and trending from one snapshot in memory: every creator's sort keys, every token's figures and
+    the sorted orders, read again in the background once older than ``FIGURES_TTL`` (requests answer from the
+    last one meanwhile and never wait for the read, unless there is none yet or ``reach`` asks for newer)."""
 
     def __init__(
         self,
@@ -152,65 +167,68 @@ class CreatorDirectory:
     ) -> None:
         self._view, self._market, self._committed, self._clock = view, market, committed, clock
         self._consistency = consistency
-        self._entries: tuple[int, list[DirectoryEntry]] = (-1, [])
-        self._figures: tuple[datetime | None, int, dict[UUID, TokenFigures]] = (None, 0, {})
+        self._snapshot: _Snapshot | None = None
         self._refreshing: asyncio.Task[None] | None = None
-        self._orders: dict[tuple[object, ...], list[DirectoryEntry]] = {}
 
     async def reach(self, min_position: int | None) -> None:
-        """Read your writes: both views at ``min_position``, and figures no older than it."""
+        """Read your writes: both views at ``min_position``, and a snapshot no older than it."""
         if min_position:
             await self._consistency.reach(self._view.name, min_position)
             await self._consistency.reach(self._market.view_name, min_position)
-            if self._figures[1] < min_position:
+            s = self._snapshot
+            if s is None or min(s.view_position, s.market_position) < min_position:
                 await self._refresh()
 
-    async def entries(self) -> list[DirectoryEntry]:
-        position = await self._view.position()
-        if position != self._entries[0]:
-            self._entries = (position, await self._view.directory())
-        return self._entries[1]
+    async def snapshot(self) -> _Snapshot:
+        s = self._snapshot
+        if s is None:
+            await self._refresh()
+        elif self._clock.now() - s.at >= FIGURES_TTL and (self._refreshing is None or self._refreshing.done()):
+            self._refreshing = asyncio.create_task(self._refresh())
+        assert self._snapshot is not None
+        return self._snapshot
 
     async def figures(self) -> dict[UUID, TokenFigures]:
-        """Every token's figures. Older than ``FIGURES_TTL``, they are read again in the background and the
-        last ones answer meanwhile (a request never waits for the read), unless there are none yet or
-        ``reach`` asked for newer ones."""
-        at, _, found = self._figures
-        if at is None:
-            await self._refresh()
-        elif self._clock.now() - at >= FIGURES_TTL and (self._refreshing is None or self._refreshing.done()):
-            self._refreshing = asyncio.create_task(self._refresh())
-        return self._figures[2]
+        return (await self.snapshot()).figures
 
     async def _refresh(self) -> None:
+        """Read everything again; the Python work is cut into slices between which the loop serves others."""
         now = self._clock.now()
-        position = await self._market.position()  # what the figures hold at least
+        view_position, market_position = await self._view.position(), await self._market.position()
+        entries = await self._view.directory()
         market = self._committed()
         tokens = dict(market.state.tokens)
         tickers = await self._market.tickers({t: listing.initial_price for t, listing in tokens.items()})
-        found = {
-            t: TokenFigures(listing, tickers[t], listing.total_supply - market.state.ledger.available(FEE_ACCOUNT, str(t)))
-            for t, listing in tokens.items()
-        }
-        if self._figures[0] is None or now >= self._figures[0]:
-            self._figures = (now, position, found)
+        figures: dict[UUID, TokenFigures] = {}
+        for n, (t, listing) in enumerate(tokens.items()):
+            figures[t] = TokenFigures(listing, tickers[t], listing.total_supply - market.state.ledger.available(FEE_ACCOUNT, str(t)))
+            if n % SLICE == SLICE - 1:
+                await asyncio.sleep(0)
+        orders: dict[tuple[str, str | None], list[DirectoryEntry]] = {}
+        for sort in SORTS:
+            key = _sort_key(sort, figures)
+            keyed = []
+            for n, e in enumerate(entries):
+                keyed.append((key(e), e))
+                if n % SLICE == SLICE - 1:
+                    await asyncio.sleep(0)
+            keyed.sort(key=lambda pair: pair[0])
+            orders[(sort, None)] = [e for _, e in keyed]
+            await asyncio.sleep(0)
+        if self._snapshot is None or now >= self._snapshot.at:
+            self._snapshot = _Snapshot(now, view_position, market_position, entries, figures, orders)
 
     async def page(self, category: str | None, sort: str, limit: int, offset: int) -> list[tuple[CreatorRow, TokenFigures | None]]:
         """Descending by ``sort``, ties by id; creators without a token (or the figure) after those with it."""
         if sort not in SORTS:
             raise InvalidQuery(f"sort is one of {', '.join(SORTS)}")
-        entries = await self.entries()
-        figures = await self.figures()
-        key = (sort, category, self._entries[0], self._figures[0])
-        ordered = self._orders.get(key)
-        if ordered is None:  # sorted once per sort and category while neither the view nor the figures move
-            ordered = sorted((e for e in entries if category is None or e.category == category), key=_sort_key(sort, figures))
-            if len(self._orders) > 64:
-                self._orders.clear()
-            self._orders[key] = ordered
+        s = await self.snapshot()
+        ordered = s.orders.get((sort, category))
+        if ordered is None:  # a category's order: the whole list's, filtered once per snapshot
+            ordered = s.orders[(sort, category)] = [e for e in s.orders[(sort, None)] if e.category == category]
         chosen = ordered[offset : offset + limit]
         rows = await self._view.by_ids([e.id for e in chosen])
-        return [(rows[e.id], figures.get(e.token_id) if e.token_id else None) for e in chosen if e.id in rows]
+        return [(rows[e.id], s.figures.get(e.token_id) if e.token_id else None) for e in chosen if e.id in rows]
 
     async def search(self, query: str, limit: int, offset: int) -> list[tuple[CreatorRow, TokenFigures | None]]:
         ids = await self._view.search(query, limit, offset)
@@ -222,8 +240,8 @@ class CreatorDirectory:
         """``score = 100 × (0.5·v + 0.3·c + 0.2·f)``: v the 24h quote volume, c the absolute 24h change capped at
         50 %, f the followers gained in 24h; v and f on a log scale against the largest among creators, so one
         whale does not flatten the rest (docs/creators.md)."""
-        entries = await self.entries()
-        figures = await self.figures()
+        s = await self.snapshot()
+        entries, figures = s.entries, s.figures
         gained = await self._view.new_followers_since(self._clock.now() - timedelta(days=1))
         volumes = {e.id: figures[e.token_id].ticker.quote_volume_24h for e in entries if e.token_id in figures}
         top_volume = max(volumes.values(), default=0)

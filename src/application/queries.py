@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -158,7 +159,9 @@ class MarketQueries:
         start = bucket_of(day_ago, 60)
         window = await self._view.window("1m", start, now + timedelta(minutes=1))
         found = {}
-        for token_id, initial_price in initial_prices.items():
+        for n, (token_id, initial_price) in enumerate(initial_prices.items()):
+            if n % 500 == 499:
+                await asyncio.sleep(0)  # thousands of tokens: let the loop serve others between slices
             w = window.get(token_id)
             if w is None:
                 found[token_id] = Ticker(initial_price, initial_price, 0, 0, None, None)
