@@ -18,7 +18,8 @@ Every token's figures are read again in the background at most every 2 s
 (``FIGURES_TTL``; requests answer with the last ones meanwhile); that read
 is timed alone, and the list and search timings include its competition for
 the process when it falls in the run. It prints p50 and p99 in ms beside the
-target (p99 under 20 ms for search and list); nothing asserts a figure.
+target (p99 under 20 ms for search and list); nothing asserts a figure. The
+garbage collector is tuned as ``peoplecoin serve`` tunes it once started.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ from domain.creator.profile import Skill
 from domain.orderbook.book import NewOrder
 from domain.shared.money import USD
 from domain.token.token import default_parameters
+from entrypoints.container import tune_garbage_collector
 
 POSTGRES = "postgresql://postgres@127.0.0.1:5432/"
 NOW = datetime.now(UTC)
@@ -127,6 +129,7 @@ async def measure(db: ViewDatabase, store: InMemoryEventStore, market: Committed
     started = time.perf_counter()
     await runner.catch_up()
     print(f"\n{name}: projected {await store.head():,} events in {time.perf_counter() - started:.1f} s")
+    tune_garbage_collector()  # as the server does once it has started
     consistency = ReadYourWrites(store, runner)
     market_queries = MarketQueries(market_view, consistency, Clock())
     directory = CreatorDirectory(creators_view, market_queries, lambda: market, Clock(), consistency)

@@ -29,13 +29,17 @@ class View:
     name = "creators"
 
     def __init__(self, entries: list[DirectoryEntry], gained: dict[UUID, int]) -> None:
-        self.entries, self.gained, self.at = entries, gained, 1
+        self.entries, self.gained, self.at, self.reads = entries, gained, 1, 0
 
     async def position(self) -> int:
         return self.at
 
     async def directory(self) -> list[DirectoryEntry]:
+        self.reads += 1
         return list(self.entries)
+
+    async def directory_fingerprint(self) -> tuple[object, ...]:
+        return (len(self.entries), sum(e.followers_count for e in self.entries))
 
     async def by_ids(self, ids: list[UUID]) -> dict[UUID, CreatorRow]:
         return {i: row(i.int) for i in ids}
@@ -143,3 +147,20 @@ async def test_figures_older_than_their_time_answer_at_once_while_they_are_read_
     market.gate.set()
     await asyncio.sleep(0.01)
     assert (await d.figures())[UUID(int=201)].ticker.price == 5_000_000 and market.reads == 2
+
+
+async def test_the_creators_are_read_again_only_when_they_changed() -> None:
+    entries = [entry(1, followers=1), entry(2, followers=2)]
+    d, _, clock = directory(entries, {})
+    view: View = d._view  # type: ignore[assignment]  # noqa: SLF001
+    assert await handles(d, "followers") == [2, 1] and view.reads == 1
+    for _ in range(2):
+        clock.at += timedelta(seconds=3)
+        await d.figures()
+        await asyncio.sleep(0.01)  # the background read
+    assert view.reads == 1
+    view.entries = [entry(1, followers=5), entry(2, followers=2)]
+    clock.at += timedelta(seconds=3)
+    await d.figures()
+    await asyncio.sleep(0.01)
+    assert view.reads == 2 and await handles(d, "followers") == [1, 2]

@@ -244,6 +244,13 @@ class SqlCreatorsView(SqlView):
         async with self._db.engine.connect() as conn:
             return [topic_row(r) for r in await conn.execute(query)]
 
+    async def directory_fingerprint(self) -> tuple[object, ...]:
+        """Changes whenever ``directory`` would: a creator made, a follow counted, a profile changed (one row)."""
+        c = creators.c
+        async with self._db.engine.connect() as conn:
+            row = (await conn.execute(select(func.count(), func.sum(c.followers_count), func.max(c.updated_at)))).one()
+        return tuple(row)
+
     async def directory(self) -> list[DirectoryEntry]:
         c = creators.c
         query = select(c.id, c.category, c.followers_count, c.created_at, c.token_id)

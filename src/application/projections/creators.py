@@ -212,6 +212,10 @@ class CreatorsView(View, Protocol):
         """Every creator, five columns each."""
         ...
 
+    async def directory_fingerprint(self) -> tuple[object, ...]:
+        """A small value that changes whenever ``directory`` would (cheap to ask for often)."""
+        ...
+
 
 def listed(value: Sequence[object]) -> list[dict[str, Any]]:
     """A profile list as the view stores it: plain dicts, ids as text."""
