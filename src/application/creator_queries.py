@@ -14,7 +14,6 @@ from application.live.market import CommittedMarket
 from application.ports import Clock
 from application.projections.creators import ApplicationRow, CreatorRow, CreatorsView, DirectoryEntry, FeedRow, TopicRow
 from application.queries import MarketQueries, ReadYourWrites, Ticker
-from domain.account.ledger import FEE_ACCOUNT
 from domain.token.events import TokenListed
 from domain.creator.errors import CreatorNotFound
 from domain.creator.profile import HANDLE
@@ -46,7 +45,7 @@ class CreatorQueries:
     async def by_ids(self, ids: list[UUID]) -> dict[UUID, CreatorRow]:
         return await self._view.by_ids(ids)
 
-    async def of_user(self, creator_id: UUID, min_position: int | None = None) -> CreatorRow | None:
+    async def by_id(self, creator_id: UUID, min_position: int | None = None) -> CreatorRow | None:
         await self.reach(min_position)
         return await self._view.by_id(creator_id)
 
@@ -205,7 +204,7 @@ class CreatorDirectory:
         tickers = await self._market.tickers({t: listing.initial_price for t, listing in tokens.items()})
         figures: dict[UUID, TokenFigures] = {}
         for n, (t, listing) in enumerate(tokens.items()):
-            figures[t] = TokenFigures(listing, tickers[t], listing.total_supply - market.state.ledger.available(FEE_ACCOUNT, str(t)))
+            figures[t] = TokenFigures(listing, tickers[t], market.state.circulating(listing))
             if n % SLICE == SLICE - 1:
                 await asyncio.sleep(0)
         orders: dict[tuple[str, str | None], list[DirectoryEntry]] = {}

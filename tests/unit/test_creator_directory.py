@@ -81,7 +81,7 @@ def directory(
     entries: list[DirectoryEntry], tickers: dict[UUID, Ticker], gained: dict[UUID, int] | None = None
 ) -> tuple[CreatorDirectory, Market, Clock]:
     tokens = {e.token_id: token(e.id.int) for e in entries if e.token_id}
-    committed = SimpleNamespace(state=SimpleNamespace(tokens=tokens, ledger=SimpleNamespace(available=lambda owner, asset: 0)))
+    committed = SimpleNamespace(state=SimpleNamespace(tokens=tokens, circulating=lambda listing: listing.total_supply))
     market, clock = Market(tickers), Clock()
     found = CreatorDirectory(View(entries, gained or {}), market, lambda: committed, clock, None)  # type: ignore[arg-type]
     return found, market, clock

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from domain.account.events import Deposited
-from domain.account.ledger import ACCOUNTS_ID, Accounts, Ledger, LedgerEntry
+from domain.account.ledger import ACCOUNTS_ID, FEE_ACCOUNT, Accounts, Ledger, LedgerEntry
 from domain.orderbook.book import BookState, OrderBook
 from domain.orderbook.errors import MarketNotFound
 from domain.orderbook.events import MarketOpened
@@ -110,4 +110,8 @@ class MarketState:
 
     def decimals(self, asset: str) -> int:
         return USD_DECIMALS if asset == USD else self.tokens[UUID(asset)].decimals
+
+    def circulating(self, token: TokenListed) -> int:
+        """The supply outside platform-held accounts (API.md: market cap = price × circulating supply)."""
+        return token.total_supply - self.ledger.available(FEE_ACCOUNT, str(token.token_id))
 

@@ -17,9 +17,8 @@ from application.live.market import CommittedMarket
 from application.ports import AccessClaims
 from application.projections.creators import CreatorRow
 from application.queries import MarketQueries
-from domain.account.ledger import FEE_ACCOUNT
 from domain.creator.creator import ProfileEdit, creator_id_for
-from domain.creator.errors import NotACreator
+from domain.creator.errors import CreatorNotFound, NotACreator
 from domain.creator.profile import Achievement, Education, Link, SectionDraft, Skill, WorkExperience
 from domain.identity.user import wallet_address
 from domain.shared.unset import UNSET
@@ -60,7 +59,7 @@ async def figures_of(token_id: UUID | None, live: CommittedMarket, market: Marke
     if token is None:
         return None
     ticker = await market.ticker(token.token_id, token.initial_price)
-    return TokenFigures(token, ticker, token.total_supply - live.state.ledger.available(FEE_ACCOUNT, str(token.token_id)))
+    return TokenFigures(token, ticker, live.state.circulating(token))
 
 
 def token_summary(f: TokenFigures | None) -> TokenSummaryResponse | None:
@@ -105,6 +104,21 @@ async def creator_response(row: CreatorRow, live: CommittedMarket, market: Marke
         updated_at=row.updated_at,
         token=token_summary(figures),
     )
+
+
+async def profile_answer(
+    creator_id: UUID,
+    position: int,
+    queries: CreatorQueries,
+    live: CommittedMarket,
+    market: MarketQueries,
+    status: int = HTTP_200_OK,
+) -> Response[CreatorResponse]:
+    """A command's answer: the whole profile as the view has it once it holds the command's events."""
+    row = await queries.by_id(creator_id, position)
+    if row is None:  # the command stored it and the view reached its position: not reachable short of a bug
+        raise CreatorNotFound("no such creator")
+    return Response(await creator_response(row, live, market), status_code=status, headers={POSITION_HEADER: str(position)})
 
 
 def creator_summary(row: CreatorRow, figures: TokenFigures | None) -> CreatorSummaryResponse:
@@ -216,10 +230,7 @@ class CreatorsController(Controller):
         if ROLE_CREATOR not in claims.roles:  # the role rides in tokens issued after the approval
             raise NotACreator("this needs the role creator: apply, and once approved sign in again or refresh")
         done = await creator_profiles.edit(claims.user_id, profile_edit(data))
-        row = await creator_queries.of_user(creator_id_for(claims.user_id), done.position)
-        assert row is not None
-        body = await creator_response(row, market, market_queries)
-        return Response(body, headers={POSITION_HEADER: str(done.position)})
+        return await profile_answer(creator_id_for(claims.user_id), done.position, creator_queries, market, market_queries)
 
     @post("/{ref:str}/follow", status_code=HTTP_200_OK, guards=[requires()], responses=problems(404), summary="Follow a creator")
     async def follow(
@@ -258,7 +269,7 @@ class CreatorsController(Controller):
 
 async def _follow(ref: str, claims: AccessClaims, social: Social, creator_queries: CreatorQueries, following: bool) -> Response[FollowResponse]:
     done = await social.follow(claims.user_id, ref, following)
-    row = await creator_queries.of_user(done.value.id, done.position)
+    row = await creator_queries.by_id(done.value.id, done.position)
     count = row.followers_count if row is not None else 0
     return Response(FollowResponse(following, count), headers={POSITION_HEADER: str(done.position)})
 
@@ -303,10 +314,7 @@ class AdminCreatorsController(Controller):
             data.headline, data.bio, data.token_symbol,
         )
         done = await creator_profiles.create(new)
-        row = await creator_queries.of_user(done.value.id, done.position)
-        assert row is not None
-        body = await creator_response(row, market, market_queries)
-        return Response(body, status_code=HTTP_201_CREATED, headers={POSITION_HEADER: str(done.position)})
+        return await profile_answer(done.value.id, done.position, creator_queries, market, market_queries, HTTP_201_CREATED)
 
     @post("/{ref:str}/verify", status_code=HTTP_200_OK, responses=problems(404), summary="Set or clear the verified badge")
     async def verify(
@@ -314,10 +322,7 @@ class AdminCreatorsController(Controller):
         market: CommittedMarket, market_queries: MarketQueries,
     ) -> Response[CreatorResponse]:
         done = await creator_profiles.verify(ref, data.verified)
-        row = await creator_queries.of_user(done.value.id, done.position)
-        assert row is not None
-        body = await creator_response(row, market, market_queries)
-        return Response(body, headers={POSITION_HEADER: str(done.position)})
+        return await profile_answer(done.value.id, done.position, creator_queries, market, market_queries)
 
 
 class TrendingController(Controller):

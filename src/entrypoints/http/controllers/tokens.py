@@ -18,7 +18,6 @@ from application.projections.market import Transaction
 from application.queries import MarketQueries, ReadYourWrites, UserQueries
 from application.trading.exchange import DepositSnapshot, Exchange
 from domain.account.errors import InvalidAmount
-from domain.account.ledger import FEE_ACCOUNT
 from domain.creator.creator import creator_id_for
 from domain.identity.user import user_id_for, wallet_address
 from domain.shared.money import USD, USD_DECIMALS
@@ -56,7 +55,7 @@ async def token_detail(token: TokenListed, live: CommittedMarket, market: Market
     d = token.decimals
     ticker = await market.ticker(token.token_id, token.initial_price)
     book = live.state.book(token.token_id)
-    circulating = token.total_supply - live.state.ledger.available(FEE_ACCOUNT, str(token.token_id))
+    circulating = live.state.circulating(token)
     return TokenDetailResponse(
         id=token.token_id,
         symbol=token.symbol,
