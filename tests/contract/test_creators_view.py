@@ -154,3 +154,25 @@ async def test_a_price_move_of_ten_percent_in_24_hours_is_told_once_per_crossing
     before = await SqlViewReader(db, [view]).read()
     await ProjectionRunner(world.store, [CreatorsProjector(view)], batch_size=10_000).rebuild()
     assert await SqlViewReader(db, [view]).read() == before
+
+
+async def test_the_directory_version_moves_with_every_change_a_list_shows_and_only_then(db: ViewDatabase) -> None:
+    world = await World().start()
+    wallets = await story(world)
+    view = SqlCreatorsView(db)
+    runner = ProjectionRunner(world.store, [CreatorsProjector(view)])
+    await runner.catch_up()
+    bob, alice = user_id_for(wallets["bob"].address), user_id_for(wallets["alice"].address)
+
+    async def version_after(step: object) -> tuple[object, ...]:
+        await step  # type: ignore[misc]
+        await runner.catch_up()
+        return await view.directory_fingerprint()
+
+    before = await view.directory_fingerprint()
+    # one follow gained and one lost at once: the follower total stays, the version does not
+    await world.social.follow(bob, "carol", True)
+    after_follows = await version_after(world.social.follow(bob, "alice", False))
+    assert after_follows != before
+    assert await version_after(world.profiles.edit(alice, ProfileEdit(bio="only the bio"))) == after_follows
+    assert await version_after(world.profiles.edit(alice, ProfileEdit(category="art"))) != after_follows

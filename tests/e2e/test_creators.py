@@ -133,7 +133,7 @@ def test_the_whole_journey_of_a_creator(world: tuple[Server, httpx.Client, Perso
     profile = edited.json()
     assert profile["id"] == creator_id and profile["handle"] == "alice" and profile["token"]["symbol"] == "ALICE"
     assert [s["position"] for s in profile["content_sections"]] == [1, 2] and profile["links"] == edit["links"]
-    assert profile["token"]["price"] is None or profile["token"]["price"]
+    assert (profile["token"]["price"], profile["token"]["market_cap"]) == ("1", "1000000")  # the listing price, no trade yet
     for ref in ("alice", "ALICE", "Alice", creator_id):
         assert client.get(f"{API}/creators/{ref}").json()["id"] == creator_id
     refused(client.get(f"{API}/creators/nobody"), 404, "creator_not_found")

@@ -17,6 +17,7 @@ from adapters.views.base import SqlView
 from adapters.views.creator_search import SearchDocument, clear, put_document, search
 from adapters.views.tables import (
     creator_applications,
+    creator_directory,
     creator_feed,
     creators,
     follows,
@@ -31,6 +32,7 @@ _APPLICATION_FIELDS = ApplicationRow.__slots__
 
 
 SEARCHED = frozenset({"handle", "display_name", "token_symbol", "headline", "bio", "skills"})
+LISTED = frozenset({"category", "token_id"})  # what lists filter by, beside followers and creation
 
 
 def search_document(row: CreatorRow) -> SearchDocument:
@@ -59,6 +61,7 @@ class _Rows:
     async def add(self, row: CreatorRow) -> None:
         await self._conn.execute(insert(creators).values(**{f: getattr(row, f) for f in _CREATOR_FIELDS}))
         await put_document(self._conn, search_document(row))
+        await self._directory_changed()
 
     async def get(self, creator_id: UUID) -> CreatorRow | None:
         row = (await self._conn.execute(select(creators).where(creators.c.id == creator_id))).first()
@@ -66,6 +69,8 @@ class _Rows:
 
     async def change(self, creator_id: UUID, at: datetime, **fields: Any) -> None:
         await self._conn.execute(update(creators).where(creators.c.id == creator_id).values(updated_at=at, **fields))
+        if LISTED.intersection(fields):
+            await self._directory_changed()
         if SEARCHED.intersection(fields):
             row = await self.get(creator_id)
             if row is not None:
@@ -108,7 +113,15 @@ class _Rows:
         await self._conn.execute(delete(follows).where(follows.c.follower_id == follower_id, follows.c.creator_id == creator_id))
         return await self._count(creator_id, -1)
 
+    async def _directory_changed(self) -> None:
+        upsert = sqlite_insert if self._conn.dialect.name == "sqlite" else pg_insert
+        statement = upsert(creator_directory).values(id=1, version=1)
+        await self._conn.execute(
+            statement.on_conflict_do_update(index_elements=["id"], set_={"version": creator_directory.c.version + 1})
+        )
+
     async def _count(self, creator_id: UUID, step: int) -> int:
+        await self._directory_changed()
         await self._conn.execute(
             update(creators).where(creators.c.id == creator_id).values(followers_count=creators.c.followers_count + step)
         )
@@ -141,7 +154,9 @@ class _Rows:
 
 class SqlCreatorsView(SqlView):
     name = "creators"
-    tables = (creators, listed_symbols, token_hours, follows, creator_feed, creator_applications, trending_topics)
+    tables = (
+        creators, creator_directory, listed_symbols, token_hours, follows, creator_feed, creator_applications, trending_topics
+    )
 
     async def reset(self) -> None:
         """The tables, and the search index (its tables differ by database, so it is not in ``tables``)."""
@@ -245,11 +260,9 @@ class SqlCreatorsView(SqlView):
             return [topic_row(r) for r in await conn.execute(query)]
 
     async def directory_fingerprint(self) -> tuple[object, ...]:
-        """Changes whenever ``directory`` would: a creator made, a follow counted, a profile changed (one row)."""
-        c = creators.c
+        """The directory's version: raised in the same transaction as every change ``directory`` would show."""
         async with self._db.engine.connect() as conn:
-            row = (await conn.execute(select(func.count(), func.sum(c.followers_count), func.max(c.updated_at)))).one()
-        return tuple(row)
+            return (await conn.scalar(select(creator_directory.c.version)) or 0,)
 
     async def directory(self) -> list[DirectoryEntry]:
         c = creators.c

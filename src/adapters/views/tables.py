@@ -248,6 +248,13 @@ listed_symbols = Table(
     Column("moved", Boolean, nullable=False),
 )
 
+creator_directory = Table(
+    "creator_directory",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("version", BigInteger, nullable=False),
+)
+
 token_hours = Table(
     "token_hours",
     metadata,

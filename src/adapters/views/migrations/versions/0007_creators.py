@@ -54,6 +54,11 @@ def upgrade() -> None:
         sa.Column("initial_price", sa.BigInteger, nullable=False),
         sa.Column("moved", sa.Boolean, nullable=False),  # |24h change| at 10 % or more at its last trade
     )
+    op.create_table(  # one row: raised with every change a creator list sorts or filters by
+        "creator_directory",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("version", sa.BigInteger, nullable=False),
+    )
     op.create_table(  # each hour's last trade price, for the 24h change a price_move is measured by
         "token_hours",
         sa.Column("token_id", sa.Uuid, primary_key=True),
@@ -114,5 +119,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("trending_topics", "creator_applications", "creator_feed", "follows", "token_hours", "listed_symbols", "creators"):
+    for table in ("trending_topics", "creator_applications", "creator_feed", "follows", "token_hours", "creator_directory", "listed_symbols", "creators"):
         op.drop_table(table)
