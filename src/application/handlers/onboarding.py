@@ -225,11 +225,9 @@ class Onboarding:
             await self._require_agreement(uow, user_id)
             applicant = await uow.get(Applicant, applicant_stream(user_id))
             applicant.file(application_id, now)
-            check = await self.check_symbol(submitted.token_symbol, user_id)
-            if not check.available:
-                assert check.reason is not None
-                raise SymbolUnavailable(f"{check.symbol} is not available", check.reason.value)
-            reservation = await uow.get(SymbolReservation, reservation_stream(submitted.token_symbol))
+            if self._listed(token_id_for(submitted.token_symbol)) is not None:  # its shape was checked by submit
+                raise SymbolUnavailable(f"{submitted.token_symbol} is listed already", SymbolReason.TAKEN.value)
+            reservation = await uow.get(SymbolReservation, reservation_stream(submitted.token_symbol))  # pending: refused
             reservation.reserve(submitted.token_symbol, application_id, user_id, now)
             claim = await uow.get(HandleClaim, handle_stream(submitted.handle))
             claim.claim(submitted.handle, user_id, now)
