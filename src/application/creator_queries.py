@@ -16,7 +16,7 @@ from application.projections.creators import ApplicationRow, CreatorRow, Creator
 from application.queries import MarketQueries, ReadYourWrites, Ticker
 from domain.token.events import TokenListed
 from domain.creator.errors import CreatorNotFound
-from domain.creator.profile import HANDLE
+from domain.creator.profile import creator_ref
 
 
 class CreatorQueries:
@@ -29,15 +29,12 @@ class CreatorQueries:
     async def find(self, ref: str, min_position: int | None = None) -> CreatorRow:
         """By id, handle or token symbol, case-insensitive."""
         await self.reach(min_position)
-        ref = ref.strip()
-        row = None
-        try:
-            row = await self._view.by_id(UUID(ref))
-        except ValueError:
-            if HANDLE.fullmatch(ref.lower()):
-                row = await self._view.by_handle(ref.lower())
-            if row is None and 2 <= len(ref) <= 10:
-                row = await self._view.by_symbol(ref.upper())
+        named = creator_ref(ref)
+        row = await self._view.by_id(named.id) if named.id is not None else None
+        if row is None and named.handle is not None:
+            row = await self._view.by_handle(named.handle)
+        if row is None and named.symbol is not None:
+            row = await self._view.by_symbol(named.symbol)
         if row is None:
             raise CreatorNotFound(f"no creator {ref!r}")
         return row

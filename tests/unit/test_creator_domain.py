@@ -419,3 +419,22 @@ def test_every_creator_event_survives_the_event_stores_encoding() -> None:
     ]
     mapper = EventMapper()
     assert [mapper.to_domain_event(mapper.to_stored_event(e)) for e in events] == events
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (str(UUID(int=5)), (UUID(int=5), None, None)),
+        ("Alice", (None, "alice", "ALICE")),
+        ("alice_b", (None, "alice_b", None)),
+        ("AB1", (None, "ab1", "AB1")),
+        ("x" * 31, (None, None, None)),
+        ("ali\x00ce", (None, None, None)),  # a control character names nothing: 404, never an error
+        ("../admin", (None, None, None)),
+    ],
+)
+def test_a_creator_ref_is_an_id_or_a_handle_and_or_a_symbol(text: str, expected: tuple[object, ...]) -> None:
+    from domain.creator.profile import creator_ref
+
+    ref = creator_ref(text)
+    assert (ref.id, ref.handle, ref.symbol) == expected

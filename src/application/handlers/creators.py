@@ -16,10 +16,10 @@ from application.handlers.onboarding import ROLE_CREATOR, category_slug
 from application.ports import Clock, EventStore, IdGenerator
 from application.unit_of_work import Committed, UnitOfWork, run_command
 from domain.creator.creator import Creator, HandleClaim, ProfileEdit, creator_id_for, handle_stream
-from domain.creator.errors import CreatorNotFound, InvalidHandle, NotACreator
+from domain.creator.errors import CreatorNotFound, NotACreator
 from domain.creator.events import TopicPublished
 from domain.creator.onboarding import Applicant, applicant_stream
-from domain.creator.profile import normalise_handle
+from domain.creator.profile import creator_ref
 from domain.creator.social import Follow, TrendingTopic, follow_stream
 from domain.identity.user import User, user_id_for
 from domain.shared.unset import UNSET
@@ -51,22 +51,16 @@ class CreatorLookup:
                 return creator
         raise CreatorNotFound(f"no creator {ref!r}")
 
-    async def _candidates(self, ref: str) -> list[UUID]:
-        ref = ref.strip()
-        try:
-            return [UUID(ref)]
-        except ValueError:
-            pass
+    async def _candidates(self, text: str) -> list[UUID]:
+        ref = creator_ref(text)
+        if ref.id is not None:
+            return [ref.id]
         found: list[UUID] = []
-        try:
-            handle = normalise_handle(ref)
-        except InvalidHandle:
-            handle = None
-        if handle is not None:
-            claim = HandleClaim.replay(handle_stream(handle), await self._store.read_stream(handle_stream(handle)))
+        if ref.handle is not None:
+            claim = HandleClaim.replay(handle_stream(ref.handle), await self._store.read_stream(handle_stream(ref.handle)))
             if claim.holder is not None:
                 found.append(creator_id_for(claim.holder))
-        token = self._listed(token_id_for(ref.upper()))
+        token = self._listed(token_id_for(ref.symbol)) if ref.symbol is not None else None
         if token is not None:
             found.append(token.creator_id)
         return found

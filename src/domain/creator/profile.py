@@ -16,6 +16,7 @@ from datetime import date
 from uuid import UUID
 
 from domain.creator.errors import InvalidHandle, InvalidProfile, UnknownSection
+from domain.shared.symbols import SYMBOL
 from domain.shared.text import check_text
 
 DISPLAY_NAME_MAX = 80
@@ -89,6 +90,25 @@ class SectionDraft:
     title: str
     body: str
     id: UUID | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CreatorRef:
+    """What ``/creators/{ref}`` may name: a creator id, else a handle and/or a token symbol (case-insensitive)."""
+
+    id: UUID | None
+    handle: str | None
+    symbol: str | None
+
+
+def creator_ref(text: str) -> CreatorRef:
+    ref = text.strip()
+    try:
+        return CreatorRef(UUID(ref), None, None)
+    except ValueError:
+        pass
+    handle, symbol = ref.lower(), ref.upper()
+    return CreatorRef(None, handle if HANDLE.fullmatch(handle) else None, symbol if SYMBOL.fullmatch(symbol) else None)
 
 
 def normalise_handle(text: str) -> str:
