@@ -212,7 +212,12 @@ class MarketQueries:
         return await self._view.trades(token_id, limit, before_seq)
 
     async def transactions(
-        self, user_id: UUID, limit: int, after: tuple[int, str, str] | None, min_position: int | None = None
+        self,
+        user_id: UUID,
+        limit: int,
+        after: tuple[int, str, str] | None,
+        min_position: int | None = None,
+        kind: str | None = None,
     ) -> list[Transaction]:
         await self._consistency.reach(self._view.name, min_position)
-        return await self._view.transactions(user_id, limit, after)
+        return await self._view.transactions(user_id, limit, after, kind)

@@ -7,7 +7,8 @@ import os
 import re
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -48,6 +49,7 @@ class Settings:
     trusted_proxies: tuple[str, ...] = ()
     upload_max_bytes: int = UPLOAD_MAX_BYTES
     scrape_allow: tuple[str, ...] = ()
+    withdrawal_fees: Mapping[str, Decimal] = field(default_factory=lambda: parse_withdrawal_fees(DEFAULT_WITHDRAWAL_FEES))
 
     @property
     def mail_dir(self) -> Path:
@@ -130,6 +132,7 @@ class Settings:
             trusted_proxies=parse_proxies(env.get("PEOPLECOIN_TRUSTED_PROXIES") or ""),
             upload_max_bytes=int(upload_text),
             scrape_allow=parse_scrape_allow(env.get("PEOPLECOIN_SCRAPE_ALLOW") or ""),
+            withdrawal_fees=parse_withdrawal_fees(env.get("PEOPLECOIN_WITHDRAWAL_FEES") or DEFAULT_WITHDRAWAL_FEES),
         )
 
 
@@ -218,3 +221,22 @@ def _kept_secret(path: Path) -> str:
     finally:
         draft.unlink()
     return secret
+
+
+DEFAULT_WITHDRAWAL_FEES = "USD=0.1,*=1"
+_FEE = re.compile(r"^[0-9]{1,12}(\.[0-9]{1,18})?$")
+
+
+def parse_withdrawal_fees(text: str) -> dict[str, Decimal]:
+    """``PEOPLECOIN_WITHDRAWAL_FEES``: a flat network fee per asset, in its own units: ``USD=0.1``, a token by its
+    symbol (``ALICE=2``), and ``*`` for every token not named (``*=1``)."""
+    fees: dict[str, Decimal] = {}
+    for item in _items(text):
+        asset, _, amount = (part.strip() for part in item.partition("="))
+        name = asset.upper()
+        if not (name == "*" or re.fullmatch(r"[A-Z][A-Z0-9]{1,9}", name)) or not _FEE.match(amount):
+            raise ConfigError(
+                f"PEOPLECOIN_WITHDRAWAL_FEES: {item!r} is not ASSET=AMOUNT (USD=0.1, ALICE=2, *=1)"
+            )
+        fees[name] = Decimal(amount)
+    return fees

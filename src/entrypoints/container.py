@@ -49,6 +49,7 @@ from adapters.views.categories import SqlCategoriesView
 from adapters.views.creators import SqlCreatorsView
 from adapters.views.database import ViewDatabase, sqlalchemy_url
 from adapters.views.market import SqlMarketView
+from adapters.views.portfolio import SqlPortfolioView
 from adapters.views.trading import SqlTokensView, SqlTradingView
 from adapters.views.users import SqlUsersView
 from adapters.web.fetcher import HttpPageFetcher
@@ -57,16 +58,19 @@ from application.audit import AuditCheck, Replay, ViewsMatchReplay
 from application.handlers.auth import AuthSettings, Authentication
 from application.handlers.categories import AddCategoryHandler, RenameCategoryHandler, SeedCategoriesHandler
 from application.handlers.files import ReadFile, UploadFile
+from application.handlers.money import MoneyMovement, NetworkFees
 from application.handlers.scrape import ScrapeProfile
 from application.handlers.users import EmailVerification, ProfileHandler
 from application.live_sessions import LiveSessions
 from application.creator_queries import CreatorDirectory, CreatorQueries
+from application.portfolio_queries import PortfolioQueries
 from application.handlers.creators import CreatorLookup, CreatorProfiles, Social
 from application.handlers.onboarding import Documents, Onboarding
 from application.projections.categories import CategoriesProjector
 from application.projections.creators import CreatorsProjector
 from application.projections.runner import ProjectionRunner, ProjectionsBehind
 from application.projections.market import MarketProjector
+from application.projections.portfolio import PortfolioProjector
 from application.projections.trading import TokensProjector, TradingProjector
 from application.projections.users import UsersProjector
 from application.live.follower import MarketFollower
@@ -147,6 +151,7 @@ class Container(containers.DeclarativeContainer):
     trading_view = providers.Singleton(SqlTradingView, view_database)
     market_view = providers.Singleton(SqlMarketView, view_database)
     creators_view = providers.Singleton(SqlCreatorsView, view_database)
+    portfolio_view = providers.Singleton(SqlPortfolioView, view_database)
     projections = providers.Singleton(
         ProjectionRunner,
         store=event_store,
@@ -158,6 +163,7 @@ class Container(containers.DeclarativeContainer):
             providers.Singleton(TradingProjector, trading_view),
             providers.Singleton(MarketProjector, market_view),
             providers.Singleton(CreatorsProjector, creators_view),
+            providers.Singleton(PortfolioProjector, portfolio_view),
         ),
     )
     read_your_writes = providers.Singleton(ReadYourWrites, event_store, projections)
@@ -196,6 +202,11 @@ class Container(containers.DeclarativeContainer):
     market_queries = providers.Singleton(MarketQueries, market_view, read_your_writes, clock)
     chain = providers.Singleton(LocalLedgerChain)
     exchange = providers.Singleton(Exchange, event_store, snapshot_store, clock, trading_queries)
+    money = providers.Singleton(
+        lambda exchange, store, s, ids: MoneyMovement(exchange, store, NetworkFees(dict(s.withdrawal_fees)), ids),
+        exchange, event_store, settings, ids,
+    )
+    portfolio_queries = providers.Singleton(PortfolioQueries, portfolio_view, market_queries, read_your_writes, clock)
     category_queries = providers.Singleton(CategoryQueries, categories_view, read_your_writes)
     add_category = providers.Singleton(AddCategoryHandler, event_store, clock, ids)
     rename_category = providers.Singleton(RenameCategoryHandler, event_store, clock)

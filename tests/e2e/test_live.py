@@ -269,6 +269,6 @@ def test_candles_and_the_ticker_agree_with_the_trades(market: Market) -> None:
     public = market.client.get(f"{API}/tokens/ALICE/transactions").json()["items"]
     assert [D(t["price"]) for t in public] == [D("1.6"), D("1.4"), D("1.7"), D("1.5")]
     ledger = market.client.get(f"{API}/transactions", headers=bearer(market.buyer_tokens)).json()["items"]
-    spent = sum(D(t["amount"]) for t in ledger if t["asset"] == "USD" and t["kind"] in ("trade", "fee"))
+    spent = sum(D(t["amount"]) for t in ledger if t["asset"] == "USD" and t["type"] in ("trade", "fee"))
     balance = {b["asset"]: b for b in market.client.get(f"{API}/users/me/balances", headers=bearer(market.buyer_tokens)).json()}
     assert D(1000) + spent == D(balance["USD"]["total"])

@@ -17,9 +17,9 @@ import pytest
 from domain.account.ledger import FEE_ACCOUNT, Deposit, Ledger
 from domain.orderbook.book import NewOrder, OrderBook, Placement
 from domain.orderbook.order import Order
+from domain.account.errors import InsufficientFunds
 from domain.orderbook.errors import (
     BelowMinSize,
-    InsufficientFunds,
     InvalidOrder,
     InvalidPriceTick,
     InvalidQuantityLot,

@@ -55,6 +55,16 @@ class SqlView:
             return [DeadLetter(**r._mapping) for r in await conn.execute(query)]
 
     @asynccontextmanager
+    async def _snapshot(self) -> AsyncIterator[AsyncConnection]:
+        """A read of several statements that all see one moment: REPEATABLE READ on PostgreSQL (READ COMMITTED
+        would let a projector's commit land between them), a WAL read transaction on SQLite."""
+        async with self._db.engine.connect() as conn:
+            if not self._db.is_sqlite:
+                await conn.execution_options(isolation_level="REPEATABLE READ")
+            async with conn.begin():
+                yield conn
+
+    @asynccontextmanager
     async def _transaction(self, expected: int, position: int) -> AsyncIterator[AsyncConnection]:
         """Moves the position first: that takes the row's lock, so a racing writer waits, then finds it moved.
 

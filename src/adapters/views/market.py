@@ -7,14 +7,14 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import and_, case, func, insert, or_, select
+from sqlalchemy import and_, bindparam, case, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.views.base import SqlView
 from adapters.views.tables import candles, holdings, public_trades, transactions, wallets
-from application.projections.market import Candle, Holding, PublicTrade, Transaction, WindowTotals
+from application.projections.market import Candle, Holding, Outcome, PublicTrade, Transaction, WindowTotals
 
 
 class _Rows:
@@ -59,6 +59,17 @@ class _Rows:
 
     async def add_transactions(self, rows: Sequence[Transaction]) -> None:
         await self._conn.execute(insert(transactions), [_fields(r) for r in rows])
+
+    async def end_withdrawals(self, outcomes: Sequence[Outcome]) -> None:
+        of = transactions.c
+        statement = (
+            update(transactions)
+            .where(of.kind == "withdrawal", of.reference == bindparam("ref"))
+            .values(status=bindparam("new_status"), digest=bindparam("new_digest"))
+        )
+        await self._conn.execute(
+            statement, [{"ref": o.reference, "new_status": o.status, "new_digest": o.digest} for o in outcomes]
+        )
 
 
 def _fields(row: object) -> dict[str, object]:
@@ -134,9 +145,13 @@ class SqlMarketView(SqlView):
         async with self._db.engine.connect() as conn:
             return int(await conn.scalar(query) or 0)
 
-    async def transactions(self, user_id: UUID, limit: int, after: tuple[int, str, str] | None) -> list[Transaction]:
+    async def transactions(
+        self, user_id: UUID, limit: int, after: tuple[int, str, str] | None, kind: str | None = None
+    ) -> list[Transaction]:
         t = transactions.c
         query = select(transactions).where(t.user_id == user_id).order_by(t.seq.desc(), t.kind, t.asset).limit(limit)
+        if kind is not None:
+            query = query.where(t.kind == kind)
         if after is not None:
             seq, kind, asset = after
             query = query.where(

@@ -200,11 +200,14 @@ transactions = Table(
     metadata,
     Column("seq", BigInteger, primary_key=True),
     Column("user_id", Uuid, primary_key=True),
-    Column("kind", String(10), primary_key=True),
+    Column("kind", String(12), primary_key=True),
     Column("asset", String(36), primary_key=True),
     Column("amount", BigInteger, nullable=False),
     Column("reference", String(100), nullable=False),
     Column("at", UtcDateTime, nullable=False),
+    Column("fee", BigInteger, nullable=False),  # informational, never added (migration 0009)
+    Column("status", String(10), nullable=False),
+    Column("digest", String(100)),
 )
 
 # ----- the creators view (migration 0007) -----
@@ -315,4 +318,47 @@ trending_topics = Table(
     Column("tags", JSON, nullable=False),
     Column("creator_ids", JSON, nullable=False),
     Column("published_at", UtcDateTime, nullable=False),
+)
+
+# ----- the portfolio view (migration 0009) -----
+
+portfolio_positions = Table(
+    "portfolio_positions",
+    metadata,
+    Column("user_id", Uuid, primary_key=True),
+    Column("asset", String(36), primary_key=True),
+    Column("quantity", BigInteger, nullable=False),
+    Column("cost_basis", BigInteger, nullable=False),
+    Column("realized_pnl", BigInteger, nullable=False),
+    Column("invested", BigInteger, nullable=False),
+    Column("returned", BigInteger, nullable=False),
+    Column("fees_paid", BigInteger, nullable=False),
+    Column("trades", BigInteger, nullable=False),
+    Column("first_trade_at", UtcDateTime),
+    Column("last_trade_at", UtcDateTime),
+)
+
+portfolio_history = Table(
+    "portfolio_history",
+    metadata,
+    Column("user_id", Uuid, primary_key=True),
+    Column("asset", String(36), primary_key=True),
+    Column("interval", String(3), primary_key=True),
+    Column("start", UtcDateTime, primary_key=True),
+    Column("quantity", BigInteger, nullable=False),
+)
+
+portfolio_withdrawals = Table(
+    "portfolio_withdrawals",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("user_id", Uuid, nullable=False),
+    Column("asset", String(36), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("network_fee", BigInteger, nullable=False),
+    Column("to_address", String(66), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("digest", String(100)),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
 )

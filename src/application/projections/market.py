@@ -11,10 +11,18 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
-from uuid import UUID
+from uuid import UUID, uuid5
 
 from application.ports import Recorded, View
-from domain.account.events import Deposited, SupplyIssued
+from domain.account.events import (
+    Deposited,
+    SupplyIssued,
+    Transferred,
+    WithdrawalCancelled,
+    WithdrawalCompleted,
+    WithdrawalFailed,
+    WithdrawalRequested,
+)
 from domain.account.ledger import FEE_ACCOUNT
 from domain.orderbook.events import TradeExecuted
 from domain.shared.money import USD
@@ -82,15 +90,43 @@ class Holding:
     wallet_address: str | None = None  # known once a deposit or a listing named it (read, never written, here)
 
 
+TRANSACTION_IDS = UUID("61f0c2d4-93a8-4e57-b1c6-7d2e0a9f3b18")
+COMPLETED, PENDING = "completed", "pending"
+
+
 @dataclass(frozen=True, slots=True)
 class Transaction:
+    """One entry of a user's ledger: it moves one asset. Those that count (all but a withdrawal's until it is
+    completed) sum, per asset, to the user's total (PORTFOLIO.md)."""
+
     seq: int
     user_id: UUID
-    kind: str  # "deposit", "issuance", "trade", "fee"
+    kind: str  # deposit, withdrawal, transfer_in, transfer_out, trade, fee, issuance
     asset: str  # "USD" or a token id
-    amount: int  # signed: what the user's total of the asset changed by
-    reference: str  # a chain digest, or the trade id
+    amount: int  # signed: what the user's total of the asset changes by
+    reference: str  # what it belongs to: the trade, transfer or withdrawal id, or a deposit's reference
     at: datetime
+    fee: int = 0  # informational, never added: the fee a trade's USD leg, a transfer or a withdrawal carried
+    status: str = COMPLETED  # a withdrawal's: pending, then completed, cancelled or failed
+    digest: str | None = None  # the chain transaction that carried it, once known
+
+    @property
+    def id(self) -> UUID:
+        """Stable across rebuilds: the entry's key."""
+        return uuid5(TRANSACTION_IDS, f"{self.seq}:{self.user_id}:{self.kind}:{self.asset}")
+
+    @property
+    def counts(self) -> bool:
+        return self.kind != "withdrawal" or self.status == COMPLETED
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """A withdrawal's entry, ended: its new status and, when paid, the digest."""
+
+    reference: str
+    status: str
+    digest: str | None
 
 
 class MarketRows(Protocol):
@@ -109,6 +145,10 @@ class MarketRows(Protocol):
         ...
 
     async def add_transactions(self, rows: Sequence[Transaction]) -> None: ...
+
+    async def end_withdrawals(self, outcomes: Sequence[Outcome]) -> None:
+        """Set the status (and digest) of each withdrawal's entry, found by its reference."""
+        ...
 
 
 class MarketView(View, Protocol):
@@ -132,8 +172,10 @@ class MarketView(View, Protocol):
 
     async def holders_count(self, token_id: UUID) -> int: ...
 
-    async def transactions(self, user_id: UUID, limit: int, after: tuple[int, str, str] | None) -> list[Transaction]:
-        """Newest first; ``after`` is the (seq, kind, asset) of the last row of the previous page."""
+    async def transactions(
+        self, user_id: UUID, limit: int, after: tuple[int, str, str] | None, kind: str | None = None
+    ) -> list[Transaction]:
+        """Newest first, of one kind or all; ``after`` is the (seq, kind, asset) of the last row of the previous page."""
         ...
 
 
@@ -147,6 +189,7 @@ class MarketProjector:
         holdings: dict[tuple[UUID, UUID], int] = {}
         addresses: dict[UUID, str] = {}
         ledger: list[Transaction] = []
+        outcomes: list[Outcome] = []
 
         def hold(token: UUID, user: UUID, delta: int) -> None:
             holdings[(token, user)] = holdings.get((token, user), 0) + delta
@@ -171,10 +214,10 @@ class MarketProjector:
                     reference = str(e.trade_id)
                     ledger += [
                         Transaction(seq, buyer, "trade", str(token), e.quantity, reference, e.at),
-                        Transaction(seq, buyer, "trade", USD, -e.notional, reference, e.at),
+                        Transaction(seq, buyer, "trade", USD, -e.notional, reference, e.at, buyer_fee),
                         Transaction(seq, buyer, "fee", USD, -buyer_fee, reference, e.at),
                         Transaction(seq, seller, "trade", str(token), -e.quantity, reference, e.at),
-                        Transaction(seq, seller, "trade", USD, e.notional, reference, e.at),
+                        Transaction(seq, seller, "trade", USD, e.notional, reference, e.at, seller_fee),
                         Transaction(seq, seller, "fee", USD, -seller_fee, reference, e.at),
                         Transaction(seq, FEE_ACCOUNT, "fee", USD, buyer_fee + seller_fee, reference, e.at),
                     ]
@@ -183,12 +226,43 @@ class MarketProjector:
                         addresses[e.owner] = e.address
                     if e.asset != USD:
                         hold(UUID(e.asset), e.owner, e.amount)
-                    ledger.append(Transaction(seq, e.owner, "deposit", e.asset, e.amount, e.reference, e.at))
+                    ledger.append(Transaction(seq, e.owner, "deposit", e.asset, e.amount, e.reference, e.at, digest=e.digest or None))
                 case SupplyIssued() as e:
                     if e.address:
                         addresses[e.owner] = e.address
                     hold(UUID(e.asset), e.owner, e.amount)
                     ledger.append(Transaction(seq, e.owner, "issuance", e.asset, e.amount, "", e.at))
+                case Transferred() as e:
+                    if e.asset != USD:
+                        hold(UUID(e.asset), e.sender, -(e.amount + e.fee))
+                        hold(UUID(e.asset), e.recipient, e.amount)
+                        hold(UUID(e.asset), FEE_ACCOUNT, e.fee)
+                    reference = str(e.originator_id)
+                    ledger += [
+                        Transaction(seq, e.sender, "transfer_out", e.asset, -e.amount, reference, e.at, e.fee),
+                        Transaction(seq, e.sender, "fee", e.asset, -e.fee, reference, e.at),
+                        Transaction(seq, e.recipient, "transfer_in", e.asset, e.amount, reference, e.at),
+                        Transaction(seq, FEE_ACCOUNT, "fee", e.asset, e.fee, reference, e.at),
+                    ]
+                case WithdrawalRequested() as e:
+                    reference = str(e.originator_id)
+                    ledger.append(
+                        Transaction(seq, e.owner, "withdrawal", e.asset, -e.amount, reference, e.at, e.network_fee, PENDING)
+                    )
+                case WithdrawalCompleted() as e:
+                    if e.asset != USD:
+                        hold(UUID(e.asset), e.owner, -(e.amount + e.network_fee))
+                        hold(UUID(e.asset), FEE_ACCOUNT, e.network_fee)
+                    reference = str(e.originator_id)
+                    outcomes.append(Outcome(reference, COMPLETED, e.digest))
+                    ledger += [
+                        Transaction(seq, e.owner, "fee", e.asset, -e.network_fee, reference, e.at, digest=e.digest),
+                        Transaction(seq, FEE_ACCOUNT, "fee", e.asset, e.network_fee, reference, e.at, digest=e.digest),
+                    ]
+                case WithdrawalCancelled() as e:
+                    outcomes.append(Outcome(str(e.originator_id), "cancelled", None))
+                case WithdrawalFailed() as e:
+                    outcomes.append(Outcome(str(e.originator_id), "failed", None))
         async with self.view.writing(expected, batch[-1].position) as rows:
             if trades:
                 await rows.add_trades(trades)
@@ -200,3 +274,5 @@ class MarketProjector:
                 await rows.name_wallets(addresses)
             if ledger:
                 await rows.add_transactions(ledger)
+            if outcomes:
+                await rows.end_withdrawals(outcomes)

@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
@@ -34,8 +35,16 @@ from application.errors import ServiceUnavailable
 from application.ports import ClosedOrders, Clock, EventStore, Fenced, SnapshotStore
 from application.trading.group_commit import GroupCommit
 from application.trading.state import MarketState
-from domain.account.events import Deposited
+from domain.account.errors import AssetNotFound, WithdrawalNotCancellable, WithdrawalNotFound
+from domain.account.events import Deposited, WithdrawalRequested
 from domain.account.ledger import Deposit
+from domain.account.movements import (
+    TRANSFERS_NAMESPACE,
+    WITHDRAWALS_NAMESPACE,
+    Transfer,
+    Withdrawal,
+    keyed_stream,
+)
 from domain.orderbook.book import Fill, NewOrder, OrderBook
 from domain.orderbook.order import OrderState
 from domain.orderbook.errors import OrderNotFound, OrderNotOpen
@@ -82,6 +91,21 @@ class PlacementSnapshot:
 
 
 @dataclass(frozen=True, slots=True)
+class Repeatable:
+    """A keyed command's outcome: ``repeated`` when the key was used before and this is the first result."""
+
+    value: DomainEvent
+    repeated: bool
+
+
+@dataclass(frozen=True, slots=True)
+class WithdrawalEnded:
+    requested: WithdrawalRequested
+    status: str  # cancelled, completed or failed
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class DepositSnapshot:
     deposit: Deposited
     repeated: bool  # the reference was recorded before: this is the first deposit, nothing credited again
@@ -101,7 +125,7 @@ class Exchange:
         self.mode = Mode.ELSEWHERE
         self._commit = GroupCommit(store, self._failed)
         self._recovering: asyncio.Task[None] | None = None
-        self._deposits_in_flight: dict[str, asyncio.Future[Done]] = {}
+        self._in_flight: dict[UUID, asyncio.Future[None]] = {}  # streams a keyed command is deciding or storing
 
     @property
     def position(self) -> int:
@@ -252,30 +276,133 @@ class Exchange:
         if asset != USD and self.state.tokens.get(_uuid_or_none(asset)) is None:  # type: ignore[arg-type]
             raise TokenNotFound("no such token")
         stream = Deposit.of(reference).id
-        in_flight = self._deposits_in_flight.get(reference)
-        if in_flight is not None:
-            first = await asyncio.shield(in_flight)
-            return Done(DepositSnapshot(first.value.deposit, True), first.position)  # type: ignore[attr-defined]
-        future: asyncio.Future[Done] = asyncio.get_running_loop().create_future()
-        self._deposits_in_flight[reference] = future
-        try:
-            stored = await self._store.read_stream(stream)
+
+        def decide(stored: list[DomainEvent]) -> tuple[list[DomainEvent], object]:
             if stored:
                 assert isinstance(stored[0], Deposited)
-                done = Done(DepositSnapshot(stored[0], True), await self.settled())
-            else:
-                self._check_running()  # the read above awaited: the engine may have stopped meanwhile
-                deposit = Deposit(stream, self.state.ledger)
-                first = deposit.record(owner, asset, amount, reference, self._clock.now(), address, digest)
-                done = await self._commit_events(deposit.collect_events(), DepositSnapshot(first, False))
-            future.set_result(done)
-            return done
-        except BaseException as error:
-            future.set_exception(error)
-            future.exception()  # retrieved: a repeat waiting on it sees the same error
-            raise
+                return [], DepositSnapshot(stored[0], True)
+            deposit = Deposit(stream, self.state.ledger)
+            first = deposit.record(owner, asset, amount, reference, self._clock.now(), address, digest)
+            return deposit.collect_events(), DepositSnapshot(first, False)
+
+        return await self._once(stream, decide)
+
+    async def transfer(
+        self,
+        *,
+        transfer_id: UUID,
+        sender: UUID,
+        recipient: UUID,
+        asset: str,
+        amount: int,
+        from_address: str,
+        to_address: str,
+        key: str = "",
+    ) -> Done:
+        """Move ``amount`` to another user, the sender paying the fee; with ``key``, once per key (a retry
+        answers the first transfer, ``repeated``)."""
+        self._check_running()
+        self._check_asset(asset)
+        stream = keyed_stream(TRANSFERS_NAMESPACE, sender, key) if key else transfer_id
+
+        def decide(stored: list[DomainEvent]) -> tuple[list[DomainEvent], object]:
+            transfer = Transfer.replay(stream, stored) if stored else Transfer(stream, self.state.ledger)
+            made = transfer.make(
+                sender=sender, recipient=recipient, asset=asset, amount=amount,
+                from_address=from_address, to_address=to_address, at=self._clock.now(), key=key,
+            )
+            return transfer.collect_events(), Repeatable(made, bool(stored))
+
+        return await self._once(stream, decide, keyed=bool(key))
+
+    async def withdraw(
+        self,
+        *,
+        withdrawal_id: UUID,
+        owner: UUID,
+        asset: str,
+        amount: int,
+        network_fee: int,
+        to_address: str,
+        key: str = "",
+    ) -> Done:
+        """Hold ``amount + network_fee`` until a settlement batch pays it; with ``key``, once per key."""
+        self._check_running()
+        self._check_asset(asset)
+        stream = keyed_stream(WITHDRAWALS_NAMESPACE, owner, key) if key else withdrawal_id
+
+        def decide(stored: list[DomainEvent]) -> tuple[list[DomainEvent], object]:
+            withdrawal = Withdrawal.replay(stream, stored) if stored else Withdrawal(stream, self.state.ledger)
+            requested = withdrawal.request(
+                owner=owner, asset=asset, amount=amount, network_fee=network_fee, to_address=to_address,
+                at=self._clock.now(), key=key,
+            )
+            if not stored:
+                self.state.withdrawals[stream] = withdrawal
+            return withdrawal.collect_events(), Repeatable(requested, bool(stored))
+
+        return await self._once(stream, decide, keyed=bool(key))
+
+    async def cancel_withdrawal(self, owner: UUID, withdrawal_id: UUID) -> Done:
+        withdrawal = await self._pending_withdrawal(withdrawal_id, owner)
+        withdrawal.cancel(self._clock.now())
+        return await self._end(withdrawal)
+
+    async def complete_withdrawal(self, withdrawal_id: UUID, digest: str) -> Done:
+        """Paid by a confirmed settlement batch (the settler's command; the local chain's in tests)."""
+        withdrawal = await self._pending_withdrawal(withdrawal_id)
+        withdrawal.complete(digest, self._clock.now())
+        return await self._end(withdrawal)
+
+    async def fail_withdrawal(self, withdrawal_id: UUID, reason: str) -> Done:
+        withdrawal = await self._pending_withdrawal(withdrawal_id)
+        withdrawal.fail(reason, self._clock.now())
+        return await self._end(withdrawal)
+
+    async def _end(self, withdrawal: Withdrawal) -> Done:
+        del self.state.withdrawals[withdrawal.id]
+        events = withdrawal.collect_events()
+        assert withdrawal.requested is not None
+        return await self._commit_events(events, WithdrawalEnded(withdrawal.requested, withdrawal.status, events[-1].at))
+
+    async def _pending_withdrawal(self, withdrawal_id: UUID, owner: UUID | None = None) -> Withdrawal:
+        """The pending withdrawal, or why not: 404 when it is not the owner's, 409 when it has ended."""
+        self._check_running()
+        withdrawal = self.state.withdrawals.get(withdrawal_id)
+        if withdrawal is not None and (owner is None or withdrawal.owner == owner):
+            return withdrawal
+        stored = await self._store.read_stream(withdrawal_id)
+        ended = Withdrawal.replay(withdrawal_id, stored) if stored and isinstance(stored[0], WithdrawalRequested) else None
+        if ended is None or (owner is not None and ended.owner != owner):
+            raise WithdrawalNotFound("no such withdrawal of yours")
+        raise WithdrawalNotCancellable(f"the withdrawal is {ended.status}")
+
+    def _check_asset(self, asset: str) -> None:
+        if asset != USD and self.state.tokens.get(_uuid_or_none(asset)) is None:  # type: ignore[arg-type]
+            raise AssetNotFound("no such asset")
+
+    async def _once(
+        self,
+        stream: UUID,
+        decide: Callable[[list[DomainEvent]], tuple[list[DomainEvent], object]],
+        keyed: bool = True,
+    ) -> Done:
+        """Decide a command whose stream is named by what makes it unique (a deposit's reference, an
+        idempotency key): ``decide`` is given what is stored there and answers the first result when there is
+        one. Commands on one stream run one after another, so a repeat sent while the first is still being
+        stored waits for it, then finds it stored."""
+        while (busy := self._in_flight.get(stream)) is not None:
+            await asyncio.wait([busy])
+        done = asyncio.get_running_loop().create_future()
+        self._in_flight[stream] = done
+        try:
+            stored = await self._store.read_stream(stream) if keyed else []
+            self._check_running()  # the read above awaited: the engine may have stopped meanwhile
+            events, value = decide(stored)
+            return await self._commit_events(events, value)
         finally:
-            del self._deposits_in_flight[reference]
+            del self._in_flight[stream]
+            done.set_result(None)
 
     async def list_token(
         self,

@@ -13,8 +13,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from uuid import UUID
 
-from domain.account.events import Deposited
+from domain.account.events import (
+    Deposited,
+    Transferred,
+    WithdrawalCancelled,
+    WithdrawalCompleted,
+    WithdrawalFailed,
+    WithdrawalRequested,
+)
 from domain.account.ledger import ACCOUNTS_ID, FEE_ACCOUNT, Accounts, Ledger, LedgerEntry
+from domain.account.movements import Withdrawal, apply_transfer
 from domain.orderbook.book import BookState, OrderBook
 from domain.orderbook.errors import MarketNotFound
 from domain.orderbook.events import MarketOpened
@@ -32,6 +40,7 @@ class MarketStateSnapshot:
     ledger: list[LedgerEntry]
     tokens: list[TokenListed]
     books: list[BookState]
+    withdrawals: list[WithdrawalRequested]  # the pending ones: their holds are in the ledger
 
 
 class MarketState:
@@ -41,6 +50,7 @@ class MarketState:
         self.accounts = Accounts(ACCOUNTS_ID, self.ledger)
         self.books: dict[UUID, OrderBook] = {}
         self.tokens: dict[UUID, TokenListed] = {}
+        self.withdrawals: dict[UUID, Withdrawal] = {}  # pending only: an ended one leaves memory
 
     # ----- applying stored events -----
 
@@ -56,6 +66,13 @@ class MarketState:
             self.open_book(stream).apply_stored(event)
         elif isinstance(event, TokenListed):
             self.tokens[event.token_id] = event
+        elif isinstance(event, Transferred):
+            apply_transfer(self.ledger, event)
+        elif isinstance(event, WithdrawalRequested):
+            withdrawal = self.withdrawals[stream] = Withdrawal(stream, self.ledger)
+            withdrawal.apply_stored(event)
+        elif isinstance(event, WithdrawalCancelled | WithdrawalCompleted | WithdrawalFailed):
+            self.withdrawals.pop(stream).apply_stored(event)
 
     def apply_all(self, events: Iterable[DomainEvent]) -> None:
         for event in events:
@@ -74,6 +91,7 @@ class MarketState:
             ledger=self.ledger.state(),
             tokens=sorted(self.tokens.values(), key=lambda t: t.token_id),
             books=[self.books[token_id].state() for token_id in sorted(self.books)],
+            withdrawals=[self.withdrawals[w].requested for w in sorted(self.withdrawals)],  # type: ignore[misc]
         )
 
     @classmethod
@@ -84,6 +102,7 @@ class MarketState:
         state.accounts.version = kept.accounts_version
         state.tokens = {t.token_id: t for t in kept.tokens}
         state.books = {b.id: OrderBook.from_state(b, state.ledger, state.open_orders) for b in kept.books}
+        state.withdrawals = {w.originator_id: Withdrawal.restored(w, state.ledger) for w in kept.withdrawals}
         return state
 
     # ----- questions -----

@@ -1,9 +1,13 @@
-from domain.shared.errors import Conflict, RuleViolation
+"""Accounts: what each owner has of each asset, available and held; the shared kernel of trading and listing."""
+from domain.shared.errors import Conflict, NotFound, RuleViolation
 
 
 class InvalidAmount(RuleViolation):
     code = "invalid_amount"
 
+
+class InsufficientFunds(RuleViolation):
+    code = "insufficient_funds"
 
 
 class InvalidReference(RuleViolation):
@@ -14,3 +18,33 @@ class DepositRecorded(Conflict):
     """A deposit's reference was recorded before; the application answers with that first deposit."""
 
     code = "deposit_recorded"
+
+
+class AssetNotFound(NotFound):
+    code = "asset_not_found"
+
+
+class RecipientNotFound(NotFound):
+    code = "recipient_not_found"
+
+
+class CannotTransferToSelf(RuleViolation):
+    code = "cannot_transfer_to_self"
+
+
+class InvalidIdempotencyKey(RuleViolation):
+    code = "invalid_idempotency_key"
+
+
+class IdempotencyKeyReused(Conflict):
+    """The key was used before for a different request: a retry must repeat the request it first sent."""
+
+    code = "idempotency_key_reused"
+
+
+class WithdrawalNotFound(NotFound):
+    code = "withdrawal_not_found"
+
+
+class WithdrawalNotCancellable(Conflict):
+    code = "withdrawal_not_cancellable"

@@ -18,7 +18,7 @@ from domain.shared.aggregate import Aggregate, DomainEvent
 from domain.shared.money import MAX_QUOTE
 from domain.shared.text import check_text
 
-ACCOUNTS_ID = UUID("2c9a8f1e-5b7d-4e3a-9c61-0d4f8b2e7a55")  # the stream of deposits, withdrawals and issuance
+ACCOUNTS_ID = UUID("2c9a8f1e-5b7d-4e3a-9c61-0d4f8b2e7a55")  # the stream of issuance (and of deposits, in old logs)
 FEE_ACCOUNT = UUID("f0000000-0000-4000-8000-000000000fee")
 
 
@@ -74,6 +74,9 @@ class Ledger:
 
     def credit(self, owner: UUID, asset: str, amount: int) -> None:
         self._entry(owner, asset)[0] += amount
+
+    def debit(self, owner: UUID, asset: str, amount: int) -> None:
+        self._entry(owner, asset)[0] -= amount
 
     def hold(self, owner: UUID, asset: str, amount: int) -> None:
         balance = self._entry(owner, asset)
@@ -152,7 +155,7 @@ class Deposit(Aggregate):
 
 
 class Accounts(Aggregate):
-    """The accounts stream: token supply issued to creators (later, withdrawals). Deposits have a stream each.
+    """The accounts stream: token supply issued to creators. Deposits, transfers and withdrawals have a stream each.
 
     Logs written before deposits had their own streams hold ``Deposited`` here; they still apply."""
 

@@ -18,10 +18,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from uuid import UUID
 
+from domain.account.errors import InsufficientFunds
 from domain.account.ledger import FEE_ACCOUNT, Ledger
 from domain.orderbook.errors import (
     BelowMinSize,
-    InsufficientFunds,
     InvalidOrder,
     InvalidPriceTick,
     InvalidQuantityLot,

@@ -19,10 +19,6 @@ class BelowMinSize(RuleViolation):
     code = "below_min_size"
 
 
-class InsufficientFunds(RuleViolation):
-    code = "insufficient_funds"
-
-
 class PostOnlyWouldTake(RuleViolation):
     code = "post_only_would_take"
 

@@ -34,6 +34,7 @@ from entrypoints.http.controllers.onboarding import (
 )
 from entrypoints.http.controllers.files import FilesController
 from entrypoints.http.controllers.health import HealthController, MetricsController, ReadinessChecks
+from entrypoints.http.controllers.portfolio import PortfolioController, TransfersController, WithdrawalFeesController
 from entrypoints.http.controllers.scrape import ScrapeController
 from entrypoints.http.controllers.tokens import AdminTradingController, TokensController, TransactionsController
 from entrypoints.http.controllers.trading import (
@@ -127,6 +128,8 @@ def create_app(container: Container) -> Litestar:
                 "creator_queries",
                 "creator_directory",
                 "scrape_profile",
+                "money",
+                "portfolio_queries",
             )
         },
         "feed": provide("live_feed"),
@@ -160,6 +163,9 @@ def create_app(container: Container) -> Litestar:
             ApplicationsController,
             AdminOnboardingController,
             ScrapeController,
+            PortfolioController,
+            TransfersController,
+            WithdrawalFeesController,
             live_feed,
         ],
         dependencies=dependencies,

@@ -47,14 +47,24 @@ class TokenSort(StrEnum):
 
 class TransactionKind(StrEnum):
     DEPOSIT = "deposit"
-    ISSUANCE = "issuance"
+    WITHDRAWAL = "withdrawal"
+    TRANSFER_IN = "transfer_in"
+    TRANSFER_OUT = "transfer_out"
     TRADE = "trade"
     FEE = "fee"
+    ISSUANCE = "issuance"
 
 
 class TransactionStatus(StrEnum):
-    CONFIRMED = "confirmed"  # on chain
-    COMPLETED = "completed"  # on our ledger
+    PENDING = "pending"  # a withdrawal no settlement batch has carried yet
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+
+
+class HistoryInterval(StrEnum):
+    H1 = "1h"
+    D1 = "1d"
 
 
 class CreatorSort(StrEnum):

@@ -410,10 +410,14 @@ class PublicTradeResponse(msgspec.Struct):
 
 
 class TransactionResponse(msgspec.Struct):
-    kind: Movement
+    """One entry of the user's ledger (PORTFOLIO.md): ``amount`` signed, ``fee`` informational, never added."""
+
+    id: UUID
+    type: Movement
     asset: str
     amount: str
+    fee: str
     status: MovementStatus
     reference: str | None
-    transaction_digest: str | None
-    timestamp: datetime
+    digest: str | None
+    created_at: datetime

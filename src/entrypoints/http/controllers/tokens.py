@@ -26,7 +26,7 @@ from domain.token.events import TokenListed
 from domain.token.token import MarketParameters, default_parameters
 from entrypoints.http.auth import requires
 from entrypoints.http.controllers.auth import POSITION_HEADER
-from entrypoints.http.enums import CandleInterval, TokenSort
+from entrypoints.http.enums import CandleInterval, TokenSort, TransactionKind
 from entrypoints.http.presenters import change_24h, market_cap, units, usd
 from entrypoints.http.errors import Problem
 from entrypoints.http.openapi import problems
@@ -271,32 +271,43 @@ class TransactionsController(Controller):
     tags = ["users"]
     guards = [requires()]
 
-    @get("/", summary="The user's money movements: deposits, trades, fees, issuance; newest first")
+    @get(
+        "/",
+        summary="Every movement of the user's money, newest first: deposits, withdrawals, transfers, trades, fees, "
+        "issuance. Per asset, the amounts of the entries that count sum to the balance's total",
+    )
     async def list_transactions(
         self,
         claims: AccessClaims,
         market: CommittedMarket,
         market_queries: MarketQueries,
+        type: TransactionKind | None = None,
         limit: Limit = 50,
         cursor: Cursor = None,
         min_position: MinPosition = None,
     ) -> Page[TransactionResponse]:
         after = decode_cursor(cursor, tuple[int, str, str])
-        rows = await market_queries.transactions(claims.user_id, limit + 1, after, min_position)
+        # A movement this process acknowledged shows at once: the view is waited for up to the committed market.
+        rows = await market_queries.transactions(
+            claims.user_id, limit + 1, after, max(min_position or 0, market.position), type
+        )
         page = page_of(rows, limit, lambda r: (r.seq, r.kind, r.asset))
 
         def response(r: Transaction) -> TransactionResponse:
             token = None if r.asset == USD else market.state.tokens[UUID(r.asset)]
-            amount = usd(r.amount) if token is None else from_units(r.amount, token.decimals)
-            on_chain = r.kind == "deposit"
+            amount, fee = (usd(r.amount), usd(r.fee)) if token is None else (from_units(r.amount, token.decimals), from_units(r.fee, token.decimals))
+            if r.kind == "trade":  # a fill's fee is in USD whichever leg it is shown on
+                fee = usd(r.fee)
             return TransactionResponse(
-                kind=r.kind,
+                id=r.id,
+                type=r.kind,
                 asset=USD if token is None else token.symbol,
                 amount=amount,
-                status="confirmed" if on_chain else "completed",
+                fee=fee,
+                status=r.status,
                 reference=r.reference or None,
-                transaction_digest=r.reference if on_chain else None,
-                timestamp=r.at,
+                digest=r.digest,
+                created_at=r.at,
             )
 
         return Page([response(r) for r in page.items], page.next_cursor)
