@@ -143,7 +143,9 @@ class AnalyticsQueries:
                     if h >= at - DAY:
                         day.add(b)
                 h += hour
-            tickers = {t: ticker_of(w, 0) for t, w in (await self._market_view.window("1h", at - DAY, at)).items()}
+            tickers: dict[UUID, Ticker] = {}
+            if day.trades:  # no trade in the 24 hours: no token traded, and no candle to read
+                tickers = {t: ticker_of(w, 0) for t, w in (await self._market_view.window("1h", at - DAY, at)).items()}
             points.append(
                 SentimentPoint(at, sentiment(day.taker_buy_volume, day.taker_sell_volume, traded(tickers), day.new_follows, week.new_follows))
             )
