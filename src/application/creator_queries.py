@@ -98,7 +98,7 @@ class TokenFigures:
     @property
     def market_cap(self) -> int | None:
         """micro-USD: price × circulating supply."""
-        return self.ticker.price * self.circulating // 10**self.token.decimals if self.ticker.price else None
+        return self.ticker.market_cap(self.circulating, self.token.decimals)
 
     @property
     def change_ppm(self) -> int | None:

@@ -9,7 +9,16 @@ from datetime import datetime, timedelta
 from uuid import UUID
 
 from application.errors import InvalidQuery, PositionNotWritten, ReadModelBehind
-from application.projections.market import INTERVALS, Candle, Holding, MarketView, PublicTrade, Transaction, bucket_of
+from application.projections.market import (
+    INTERVALS,
+    Candle,
+    Holding,
+    MarketView,
+    PublicTrade,
+    Transaction,
+    WindowTotals,
+    bucket_of,
+)
 from application.projections.categories import CategoriesView, CategoryRow
 from application.projections.runner import ProjectionRunner
 from application.projections.trading import FillRow, OrderRow, TradingView
@@ -118,6 +127,47 @@ class Ticker:
     high_24h: int | None
     low_24h: int | None
 
+    @property
+    def change_24h(self) -> int | None:
+        """The 24h change in hundredths of a percent, rounded half to even; None without both prices."""
+        if not self.price or not self.price_24h_ago:
+            return None
+        scaled, remainder = divmod((self.price - self.price_24h_ago) * 10_000, self.price_24h_ago)
+        if remainder * 2 > self.price_24h_ago or (remainder * 2 == self.price_24h_ago and scaled % 2):
+            scaled += 1
+        return scaled
+
+    def market_cap(self, circulating: int, decimals: int) -> int | None:
+        """micro-USD: price × circulating supply; None without a price."""
+        return self.price * circulating // 10**decimals if self.price else None
+
+
+def ticker_of(window: WindowTotals | None, initial_price: int) -> Ticker:
+    """A token's ticker from its candles of a window (MarketView.window): the last close, else the close before
+    the window, else the listing price; the price then is the close before the window, else the window's open."""
+    if window is None:
+        return Ticker(initial_price, initial_price, 0, 0, None, None)
+    w = window
+    price = w.last_close if w.last_close is not None else (w.close_before if w.close_before is not None else initial_price)
+    then = w.close_before if w.close_before is not None else (w.first_open if w.first_open is not None else price)
+    return Ticker(price, then, w.volume, w.quote_volume, w.high, w.low)
+
+
+def interval_range(
+    seconds: int, start: datetime | None, end: datetime | None, now: datetime, default: int, most: int
+) -> tuple[datetime, datetime]:
+    """``[first interval's start, last interval's end)`` of the UTC-aligned intervals from the one holding
+    ``start`` to the one holding ``end`` (default: ``now``'s, and the ``default`` intervals before it).
+    InvalidQuery when ``start`` falls after ``end`` or the range holds more than ``most`` intervals."""
+    step = timedelta(seconds=seconds)
+    end = bucket_of(end or now, seconds) + step
+    start = bucket_of(start, seconds) if start else end - step * default
+    if start >= end:
+        raise InvalidQuery("from is before to")
+    if (end - start) // step > most:
+        raise InvalidQuery(f"at most {most} intervals at once")
+    return start, end
+
 
 class MarketQueries:
     """Public market data from the market view; candles are gap-filled as they are read."""
@@ -162,13 +212,7 @@ class MarketQueries:
         for n, (token_id, initial_price) in enumerate(initial_prices.items()):
             if n % 500 == 499:
                 await asyncio.sleep(0)  # thousands of tokens: let the loop serve others between slices
-            w = window.get(token_id)
-            if w is None:
-                found[token_id] = Ticker(initial_price, initial_price, 0, 0, None, None)
-                continue
-            price = w.last_close if w.last_close is not None else (w.close_before if w.close_before is not None else initial_price)
-            then = w.close_before if w.close_before is not None else (w.first_open if w.first_open is not None else price)
-            found[token_id] = Ticker(price, then, w.volume, w.quote_volume, w.high, w.low)
+            found[token_id] = ticker_of(window.get(token_id), initial_price)
         return found
 
     async def candles(
@@ -179,12 +223,7 @@ class MarketQueries:
             raise InvalidQuery(f"interval is one of {', '.join(INTERVALS)}")
         seconds = INTERVALS[interval]
         step = timedelta(seconds=seconds)
-        end = bucket_of(end or self._clock.now(), seconds) + step
-        start = bucket_of(start, seconds) if start else end - step * 500
-        if start >= end:
-            raise InvalidQuery("from is before to")
-        if (end - start) // step > self.MAX_CANDLES:
-            raise InvalidQuery(f"at most {self.MAX_CANDLES} intervals at once")
+        start, end = interval_range(seconds, start, end, self._clock.now(), 500, self.MAX_CANDLES)
         stored = {c.start: c for c in await self._view.candles(token_id, interval, start, end)}
         previous = await self._view.candle_before(token_id, interval, start)
         close = previous.close if previous else (initial_price or None)

@@ -43,6 +43,7 @@ from adapters.lease.file import FileLease
 from adapters.lease.postgres import PostgresAdvisoryLease
 from adapters.sui.signatures import SuiSignatureVerifier
 from adapters.system import SystemClock, SystemRandomness, random_id
+from adapters.views.analytics import SqlAnalyticsView
 from adapters.views.audit import SqlViewReader, scratch_database
 from adapters.views.base import SqlView
 from adapters.views.categories import SqlCategoriesView
@@ -54,6 +55,7 @@ from adapters.views.trading import SqlTokensView, SqlTradingView
 from adapters.views.users import SqlUsersView
 from adapters.web.fetcher import HttpPageFetcher
 from adapters.web.reader import SelectolaxPageReader
+from application.analytics_queries import AnalyticsQueries
 from application.audit import AuditCheck, Replay, ViewsMatchReplay
 from application.handlers.auth import AuthSettings, Authentication
 from application.handlers.categories import AddCategoryHandler, RenameCategoryHandler, SeedCategoriesHandler
@@ -66,6 +68,7 @@ from application.creator_queries import CreatorDirectory, CreatorQueries
 from application.portfolio_queries import PortfolioQueries
 from application.handlers.creators import CreatorLookup, CreatorProfiles, Social
 from application.handlers.onboarding import Documents, Onboarding
+from application.projections.analytics import AnalyticsProjector
 from application.projections.categories import CategoriesProjector
 from application.projections.creators import CreatorsProjector
 from application.projections.runner import ProjectionRunner, ProjectionsBehind
@@ -152,6 +155,7 @@ class Container(containers.DeclarativeContainer):
     market_view = providers.Singleton(SqlMarketView, view_database)
     creators_view = providers.Singleton(SqlCreatorsView, view_database)
     portfolio_view = providers.Singleton(SqlPortfolioView, view_database)
+    analytics_view = providers.Singleton(SqlAnalyticsView, view_database)
     projections = providers.Singleton(
         ProjectionRunner,
         store=event_store,
@@ -164,6 +168,7 @@ class Container(containers.DeclarativeContainer):
             providers.Singleton(MarketProjector, market_view),
             providers.Singleton(CreatorsProjector, creators_view),
             providers.Singleton(PortfolioProjector, portfolio_view),
+            providers.Singleton(AnalyticsProjector, analytics_view),
         ),
     )
     read_your_writes = providers.Singleton(ReadYourWrites, event_store, projections)
@@ -200,6 +205,9 @@ class Container(containers.DeclarativeContainer):
     user_queries = providers.Singleton(UserQueries, users_view, read_your_writes)
     trading_queries = providers.Singleton(TradingQueries, trading_view, read_your_writes)
     market_queries = providers.Singleton(MarketQueries, market_view, read_your_writes, clock)
+    analytics_queries = providers.Singleton(
+        AnalyticsQueries, analytics_view, market_view, market_queries, read_your_writes, clock
+    )
     chain = providers.Singleton(LocalLedgerChain)
     exchange = providers.Singleton(Exchange, event_store, snapshot_store, clock, trading_queries)
     money = providers.Singleton(

@@ -129,6 +129,16 @@ def test_enumerations_are_enums(server: Server) -> None:
         "interval": (enum_of(parameter(f"{API}/tokens/{{token_ref}}/price-history", "interval")), ["1m", "5m", "15m", "1h", "4h", "1d"]),
         "status filter": (enum_of(parameter(f"{API}/orders", "status")), ["open", "closed", "all"]),
         "sort": (enum_of(parameter(f"{API}/tokens", "sort")), ["market_cap", "volume_24h", "price_change_24h", "newest", "symbol"]),
+        "statistics interval": (enum_of(parameter(f"{API}/statistics/history", "interval")), ["1h", "1d"]),
+        "sentiment interval": (enum_of(parameter(f"{API}/market/sentiment/history", "interval")), ["1h", "1d"]),
+        "sentiment label": (
+            enum_of(schema_of(document, "SentimentResponse")["properties"]["label"]),
+            ["extreme_fear", "fear", "neutral", "greed", "extreme_greed"],
+        ),
+        "sentiment component": (
+            enum_of(schema_of(document, "ComponentResponse")["properties"]["name"]),
+            ["taker_balance", "breadth", "momentum", "social"],
+        ),
     }
     for name, (found, wanted) in expected.items():
         assert sorted(found) == sorted(wanted), name

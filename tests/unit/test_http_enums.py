@@ -6,11 +6,16 @@ from enum import StrEnum
 
 import pytest
 
+from application.analytics_queries import HISTORY_INTERVALS
 from application.projections.market import INTERVALS
-from entrypoints.http.enums import CandleInterval
+from application.sentiment import LABELS, WEIGHTS
+from entrypoints.http.enums import CandleInterval, HistoryInterval, SentimentComponent, SentimentLabel
 
 MIRRORS: list[tuple[type[StrEnum], set[str]]] = [
     (CandleInterval, set(INTERVALS)),
+    (HistoryInterval, set(HISTORY_INTERVALS)),
+    (SentimentLabel, {name for _, name in LABELS} | {"extreme_greed"}),
+    (SentimentComponent, set(WEIGHTS)),
 ]
 
 

@@ -362,3 +362,35 @@ portfolio_withdrawals = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
 )
+
+# ----- the analytics view (migration 0010) -----
+
+analytics_buckets = Table(
+    "analytics_buckets",
+    metadata,
+    Column("interval", String(3), primary_key=True),
+    Column("start", UtcDateTime, primary_key=True),
+    Column("trades", BigInteger, nullable=False),
+    Column("quote_volume", BigInteger, nullable=False),
+    Column("taker_buy_volume", BigInteger, nullable=False),
+    Column("taker_sell_volume", BigInteger, nullable=False),
+    Column("new_users", BigInteger, nullable=False),
+    Column("new_creators", BigInteger, nullable=False),
+    Column("new_tokens", BigInteger, nullable=False),
+    Column("new_follows", BigInteger, nullable=False),
+)
+
+analytics_last_fills = Table(
+    "analytics_last_fills",
+    metadata,
+    Column("user_id", Uuid, primary_key=True),
+    Column("last_fill_at", UtcDateTime, nullable=False),
+)
+
+analytics_traders = Table(
+    "analytics_traders",
+    metadata,
+    Column("interval", String(3), primary_key=True),
+    Column("start", UtcDateTime, primary_key=True),
+    Column("user_id", Uuid, primary_key=True),
+)

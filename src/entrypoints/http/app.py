@@ -17,6 +17,7 @@ from application.live.market import CommittedMarket
 from entrypoints.container import Container, Runtime
 from entrypoints.http.auth import APP_STATE_KEY, provide_claims, provide_optional_claims
 from entrypoints.http.bodies import MAX_BODY_BYTES, BodyLimits
+from entrypoints.http.controllers.analytics import SentimentController, StatisticsController
 from entrypoints.http.controllers.auth import AuthController
 from entrypoints.http.controllers.categories import AdminCategoriesController, CategoriesController
 from entrypoints.http.controllers.creators import (
@@ -130,6 +131,7 @@ def create_app(container: Container) -> Litestar:
                 "scrape_profile",
                 "money",
                 "portfolio_queries",
+                "analytics_queries",
             )
         },
         "feed": provide("live_feed"),
@@ -166,6 +168,8 @@ def create_app(container: Container) -> Litestar:
             PortfolioController,
             TransfersController,
             WithdrawalFeesController,
+            StatisticsController,
+            SentimentController,
             live_feed,
         ],
         dependencies=dependencies,

@@ -3,7 +3,8 @@
 Order sides, types, time in force, self-trade prevention, statuses and
 liquidity are the domain's own enums (``domain.orderbook.order``); the rest
 mirror their owners' strings for the wire (candle intervals and transaction
-kinds in the market projection, roles in sign-in), and
+kinds in the market projection, history intervals, sentiment labels and
+components in analytics, roles in sign-in), and
 ``tests/unit/test_http_enums.py`` holds each mirror to its owner. Request
 bodies document them with ``one_of`` but keep them ``str``, so a value
 outside the set still reaches the rule that owns it and is refused with that
@@ -37,6 +38,28 @@ class CandleInterval(StrEnum):
     D1 = "1d"
 
 
+class HistoryInterval(StrEnum):
+    """The intervals of /statistics/history, /market/sentiment/history and /users/me/balance-history."""
+
+    H1 = "1h"
+    D1 = "1d"
+
+
+class SentimentLabel(StrEnum):
+    EXTREME_FEAR = "extreme_fear"
+    FEAR = "fear"
+    NEUTRAL = "neutral"
+    GREED = "greed"
+    EXTREME_GREED = "extreme_greed"
+
+
+class SentimentComponent(StrEnum):
+    TAKER_BALANCE = "taker_balance"
+    BREADTH = "breadth"
+    MOMENTUM = "momentum"
+    SOCIAL = "social"
+
+
 class TokenSort(StrEnum):
     MARKET_CAP = "market_cap"
     VOLUME_24H = "volume_24h"
@@ -60,11 +83,6 @@ class TransactionStatus(StrEnum):
     COMPLETED = "completed"
     CANCELLED = "cancelled"
     FAILED = "failed"
-
-
-class HistoryInterval(StrEnum):
-    H1 = "1h"
-    D1 = "1d"
 
 
 class CreatorSort(StrEnum):
@@ -101,3 +119,5 @@ Maker = Annotated[str, one_of(Liquidity)]
 RoleName = Annotated[str, one_of(Role)]
 Movement = Annotated[str, one_of(TransactionKind)]
 MovementStatus = Annotated[str, one_of(TransactionStatus)]
+Mood = Annotated[str, one_of(SentimentLabel)]
+Gauge = Annotated[str, one_of(SentimentComponent)]

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
+from application.queries import Ticker
 from domain.orderbook.book import OrderBook
 from domain.orderbook.order import BUY, SELL, Fill
 from domain.shared.errors import DomainError
@@ -88,13 +89,13 @@ def book_levels(book: OrderBook, decimals: int, depth: int) -> tuple[list[LevelR
     return side(BUY), side(SELL)
 
 
-def change_24h(price: int | None, price_24h_ago: int | None) -> str | None:
+def change_24h(ticker: Ticker) -> str | None:
     """The 24-hour change in percent, two decimals; None without both prices."""
-    if not price or not price_24h_ago:
-        return None
-    return ratio((price - price_24h_ago) * 100, price_24h_ago, 2)
+    change = ticker.change_24h
+    return from_units(change, 2) if change is not None else None
 
 
-def market_cap(price: int | None, circulating: int, decimals: int) -> str | None:
+def market_cap(ticker: Ticker, circulating: int, decimals: int) -> str | None:
     """``price * circulating_supply`` in USD."""
-    return usd(price * circulating // 10**decimals) if price else None
+    cap = ticker.market_cap(circulating, decimals)
+    return usd(cap) if cap is not None else None

@@ -71,9 +71,9 @@ def token_summary(f: TokenFigures | None) -> TokenSummaryResponse | None:
         symbol=t.symbol,
         name=t.name,
         price=usd(ticker.price) if ticker.price else None,
-        change_24h=change_24h(ticker.price, ticker.price_24h_ago),
+        change_24h=change_24h(ticker),
         volume_24h=from_units(ticker.volume_24h, t.decimals),
-        market_cap=market_cap(ticker.price, f.circulating, t.decimals),
+        market_cap=market_cap(ticker, f.circulating, t.decimals),
     )
 
 
