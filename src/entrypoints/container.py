@@ -47,6 +47,7 @@ from adapters.views.audit import SqlViewReader, scratch_database
 from adapters.views.base import SqlView
 from adapters.views.categories import SqlCategoriesView
 from adapters.views.creators import SqlCreatorsView
+from adapters.views.depth import SqlDepthView
 from adapters.views.database import ViewDatabase, sqlalchemy_url
 from adapters.views.market import SqlMarketView
 from adapters.views.trading import SqlTokensView, SqlTradingView
@@ -65,12 +66,13 @@ from application.handlers.creators import CreatorLookup, CreatorProfiles, Social
 from application.handlers.onboarding import Documents, Onboarding
 from application.projections.categories import CategoriesProjector
 from application.projections.creators import CreatorsProjector
+from application.projections.depth import DepthProjector
 from application.projections.runner import ProjectionRunner, ProjectionsBehind
 from application.projections.market import MarketProjector
 from application.projections.trading import TokensProjector, TradingProjector
 from application.projections.users import UsersProjector
 from application.live.follower import MarketFollower
-from application.queries import CategoryQueries, MarketQueries, ReadYourWrites, TradingQueries, UserQueries
+from application.queries import CategoryQueries, DepthQueries, MarketQueries, ReadYourWrites, TradingQueries, UserQueries
 from application.trading.audit import MoneyCheck
 from application.trading.exchange import Exchange
 from entrypoints.config import Settings
@@ -147,6 +149,7 @@ class Container(containers.DeclarativeContainer):
     trading_view = providers.Singleton(SqlTradingView, view_database)
     market_view = providers.Singleton(SqlMarketView, view_database)
     creators_view = providers.Singleton(SqlCreatorsView, view_database)
+    depth_view = providers.Singleton(SqlDepthView, view_database)
     projections = providers.Singleton(
         ProjectionRunner,
         store=event_store,
@@ -158,6 +161,7 @@ class Container(containers.DeclarativeContainer):
             providers.Singleton(TradingProjector, trading_view),
             providers.Singleton(MarketProjector, market_view),
             providers.Singleton(CreatorsProjector, creators_view),
+            providers.Singleton(DepthProjector, depth_view, event_store, snapshot_store),
         ),
     )
     read_your_writes = providers.Singleton(ReadYourWrites, event_store, projections)
@@ -194,6 +198,7 @@ class Container(containers.DeclarativeContainer):
     user_queries = providers.Singleton(UserQueries, users_view, read_your_writes)
     trading_queries = providers.Singleton(TradingQueries, trading_view, read_your_writes)
     market_queries = providers.Singleton(MarketQueries, market_view, read_your_writes, clock)
+    depth_queries = providers.Singleton(DepthQueries, depth_view, read_your_writes, clock)
     chain = providers.Singleton(LocalLedgerChain)
     exchange = providers.Singleton(Exchange, event_store, snapshot_store, clock, trading_queries)
     category_queries = providers.Singleton(CategoryQueries, categories_view, read_your_writes)
