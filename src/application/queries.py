@@ -19,6 +19,7 @@ from application.projections.market import (
     WindowTotals,
     bucket_of,
 )
+from application.projections.depth import MINUTE, DepthSnapshot, DepthView
 from application.projections.categories import CategoriesView, CategoryRow
 from application.projections.runner import ProjectionRunner
 from application.projections.trading import FillRow, OrderRow, TradingView
@@ -260,3 +261,46 @@ class MarketQueries:
     ) -> list[Transaction]:
         await self._consistency.reach(self._view.name, min_position)
         return await self._view.transactions(user_id, limit, after, kind)
+
+
+class DepthQueries:
+    """The depth kept every minute; a minute without a row repeats the row before it (the book did not change)."""
+
+    MAX_POINTS = 1_440
+    DEFAULT_SPAN = timedelta(minutes=60)
+
+    def __init__(self, view: DepthView, consistency: ReadYourWrites, clock: Clock) -> None:
+        self._view, self._consistency, self._clock = view, consistency, clock
+
+    async def snapshots(
+        self, token_id: UUID, start: datetime | None, end: datetime | None, listed_at: datetime
+    ) -> list[DepthSnapshot]:
+        """One point per minute boundary in ``[start, end]`` (default: the last hour) from the listing on, up to
+        now, oldest first."""
+        now = self._clock.now()
+        end = end or now
+        start = start or end - self.DEFAULT_SPAN
+        if start > end:
+            raise InvalidQuery("from is after to")
+        first, last = _minute_after(start), bucket_of(end, 60)
+        if (last - first) // MINUTE + 1 > self.MAX_POINTS:
+            raise InvalidQuery(f"at most {self.MAX_POINTS} minutes at once")
+        first, last = max(first, _minute_after(listed_at)), min(last, bucket_of(now, 60))
+        if first > last:
+            return []
+        await self._consistency.reach_head(self._view.name)
+        stored = {s.t: s for s in await self._view.snapshots(token_id, first, last)}
+        carried = await self._view.snapshot_before(token_id, first) or DepthSnapshot(token_id, first, 0, [], [])
+        points = []
+        at = first
+        while at <= last:
+            carried = stored.get(at, carried)
+            points.append(DepthSnapshot(token_id, at, carried.sequence, carried.bids, carried.asks))
+            at += MINUTE
+        return points
+
+
+def _minute_after(at: datetime) -> datetime:
+    """The first whole minute at or after ``at``."""
+    floor = bucket_of(at, 60)
+    return floor if floor == at else floor + MINUTE

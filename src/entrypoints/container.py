@@ -48,6 +48,7 @@ from adapters.views.audit import SqlViewReader, scratch_database
 from adapters.views.base import SqlView
 from adapters.views.categories import SqlCategoriesView
 from adapters.views.creators import SqlCreatorsView
+from adapters.views.depth import SqlDepthView
 from adapters.views.database import ViewDatabase, sqlalchemy_url
 from adapters.views.market import SqlMarketView
 from adapters.views.portfolio import SqlPortfolioView
@@ -71,13 +72,14 @@ from application.handlers.onboarding import Documents, Onboarding
 from application.projections.analytics import AnalyticsProjector
 from application.projections.categories import CategoriesProjector
 from application.projections.creators import CreatorsProjector
+from application.projections.depth import DepthProjector
 from application.projections.runner import ProjectionRunner, ProjectionsBehind
 from application.projections.market import MarketProjector
 from application.projections.portfolio import PortfolioProjector
 from application.projections.trading import TokensProjector, TradingProjector
 from application.projections.users import UsersProjector
 from application.live.follower import MarketFollower
-from application.queries import CategoryQueries, MarketQueries, ReadYourWrites, TradingQueries, UserQueries
+from application.queries import CategoryQueries, DepthQueries, MarketQueries, ReadYourWrites, TradingQueries, UserQueries
 from application.trading.audit import MoneyCheck
 from application.trading.exchange import Exchange
 from entrypoints.config import Settings
@@ -156,6 +158,7 @@ class Container(containers.DeclarativeContainer):
     creators_view = providers.Singleton(SqlCreatorsView, view_database)
     portfolio_view = providers.Singleton(SqlPortfolioView, view_database)
     analytics_view = providers.Singleton(SqlAnalyticsView, view_database)
+    depth_view = providers.Singleton(SqlDepthView, view_database)
     projections = providers.Singleton(
         ProjectionRunner,
         store=event_store,
@@ -169,6 +172,7 @@ class Container(containers.DeclarativeContainer):
             providers.Singleton(CreatorsProjector, creators_view),
             providers.Singleton(PortfolioProjector, portfolio_view),
             providers.Singleton(AnalyticsProjector, analytics_view),
+            providers.Singleton(DepthProjector, depth_view, event_store, snapshot_store),
         ),
     )
     read_your_writes = providers.Singleton(ReadYourWrites, event_store, projections)
@@ -208,6 +212,7 @@ class Container(containers.DeclarativeContainer):
     analytics_queries = providers.Singleton(
         AnalyticsQueries, analytics_view, market_view, market_queries, read_your_writes, clock
     )
+    depth_queries = providers.Singleton(DepthQueries, depth_view, read_your_writes, clock)
     chain = providers.Singleton(LocalLedgerChain)
     exchange = providers.Singleton(Exchange, event_store, snapshot_store, clock, trading_queries)
     money = providers.Singleton(

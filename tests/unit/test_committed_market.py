@@ -64,10 +64,10 @@ def script_of(seed: int, length: int) -> list[tuple]:
     return script
 
 
-async def trade(script: list[tuple]) -> tuple[InMemoryEventStore, Exchange]:
+async def trade(script: list[tuple], clock: Clock | None = None) -> tuple[InMemoryEventStore, Exchange]:
     """Run a script through a real engine on the in-memory store; refusals are part of life."""
     store = InMemoryEventStore()
-    exchange = Exchange(store, RecorderSnapshots(store), Clock())
+    exchange = Exchange(store, RecorderSnapshots(store), clock or Clock())
     await exchange.start(await store.claim_writer())
     tokens = {}
     for symbol in ("AAA", "BBB"):

@@ -394,3 +394,15 @@ analytics_traders = Table(
     Column("start", UtcDateTime, primary_key=True),
     Column("user_id", Uuid, primary_key=True),
 )
+
+# ----- the depth view (migration 0011) -----
+
+order_book_snapshots = Table(  # a book's depth at a minute boundary; levels as JSON [[price, quantity, orders], …]
+    "order_book_snapshots",
+    metadata,
+    Column("token_id", Uuid, primary_key=True),
+    Column("t", UtcDateTime, primary_key=True),
+    Column("sequence", BigInteger, nullable=False),
+    Column("bids", JSON, nullable=False),
+    Column("asks", JSON, nullable=False),
+)

@@ -20,7 +20,7 @@ restart.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
@@ -153,12 +153,20 @@ class CommittedMarket:
 
     # ----- applying the log -----
 
-    def advance(self, batch: Sequence[tuple[int, DomainEvent]], complete: bool) -> list[Update]:
+    def advance(
+        self,
+        batch: Sequence[tuple[int, DomainEvent]],
+        complete: bool,
+        before_step: Callable[[UUID, datetime], None] | None = None,
+    ) -> list[Update]:
         """Apply stored events in log order; returns the updates they make, numbered.
 
         ``complete`` says the batch ends where a transaction ended (a read that reached the head of the log).
         Otherwise its last step may go on in the next read: it is left unapplied, and ``position`` tells
         where to read from again. Returns how far it got through ``position``.
+
+        ``before_step`` is called with a book step's token and time before the step is applied (every step
+        before it applied and numbered): the moment the depth view keeps a minute's snapshot.
         """
         end = len(batch)
         if not complete:
@@ -171,6 +179,8 @@ class CommittedMarket:
                     updates += self._finish(step)
                     step = None
                 if step is None:
+                    if before_step is not None:
+                        before_step(event.originator_id, event.at)
                     step = _Step(event.originator_id)
                 self._apply_in_step(step, event)
             else:

@@ -116,6 +116,7 @@ def create_app(container: Container) -> Litestar:
                 "chain",
                 "ids",
                 "market_queries",
+                "depth_queries",
                 "read_your_writes",
                 "market_follower",
                 "live_sessions",

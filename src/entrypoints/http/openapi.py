@@ -83,7 +83,7 @@ WHEN = {
 # Dependencies that wait for a read model or need the matching engine, either of which can answer 503.
 _MAY_BE_UNAVAILABLE = frozenset(
     {"exchange", "market", "market_follower", "read_your_writes", "category_queries", "user_queries", "trading_queries",
-     "market_queries", "analytics_queries", "readiness"}
+     "market_queries", "analytics_queries", "depth_queries", "readiness"}
 )
 _NOT_PARAMETERS = frozenset({"self", "data", "request", "socket", "state", "scope", "headers", "cookies", "query", "body"})
 

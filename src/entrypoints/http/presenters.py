@@ -11,12 +11,13 @@ from typing import Protocol
 from uuid import UUID
 
 from application.queries import Ticker
+from application.projections.depth import DepthSnapshot
 from domain.orderbook.book import OrderBook
 from domain.orderbook.order import BUY, SELL, Fill
 from domain.shared.errors import DomainError
 from domain.shared.money import MICRO, USD_DECIMALS
 from entrypoints.http.errors import Problem
-from entrypoints.http.schemas import FillResponse, LevelResponse, OrderResponse
+from entrypoints.http.schemas import DepthSnapshotResponse, FillResponse, LevelResponse, OrderResponse
 from entrypoints.http.units import NotADecimal, from_units, ratio, to_units
 
 
@@ -82,11 +83,16 @@ def fill_response(fill: Fill, decimals: int) -> FillResponse:
 
 def book_levels(book: OrderBook, decimals: int, depth: int) -> tuple[list[LevelResponse], list[LevelResponse]]:
     """Bids high to low, asks low to high, ``depth`` levels each."""
+    return levels(book.depth(BUY, depth), decimals), levels(book.depth(SELL, depth), decimals)
 
-    def side(name: str) -> list[LevelResponse]:
-        return [LevelResponse(usd(p), from_units(q, decimals), n) for p, q, n in book.depth(name, depth)]
 
-    return side(BUY), side(SELL)
+def levels(depth: list[tuple[int, int, int]], decimals: int) -> list[LevelResponse]:
+    """``(price, quantity, orders)`` levels as ``GET /orderbook`` shows them."""
+    return [LevelResponse(usd(p), from_units(q, decimals), n) for p, q, n in depth]
+
+
+def depth_snapshot(snapshot: DepthSnapshot, decimals: int) -> DepthSnapshotResponse:
+    return DepthSnapshotResponse(snapshot.t, snapshot.sequence, levels(snapshot.bids, decimals), levels(snapshot.asks, decimals))
 
 
 def change_24h(ticker: Ticker) -> str | None:

@@ -323,6 +323,15 @@ class OrderBookResponse(msgspec.Struct):
     timestamp: datetime
 
 
+class DepthSnapshotResponse(msgspec.Struct):
+    """A book at a minute boundary ``t``: after every event before ``t``; levels as ``GET /orderbook`` shows them."""
+
+    t: datetime
+    sequence: int
+    bids: list[LevelResponse]
+    asks: list[LevelResponse]
+
+
 class BalanceResponse(msgspec.Struct):
     asset: str
     available: str

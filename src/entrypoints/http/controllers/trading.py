@@ -14,7 +14,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from application.live.market import CommittedMarket, channel_key
 from application.ports import AccessClaims, IdGenerator
-from application.queries import TradingQueries
+from application.queries import DepthQueries, TradingQueries
 from application.trading.exchange import Exchange, PlacementSnapshot
 from domain.account.errors import InvalidAmount
 from domain.orderbook.book import BUY, NewOrder
@@ -25,11 +25,12 @@ from domain.token.errors import TokenNotFound
 from domain.token.events import TokenListed
 from entrypoints.http.auth import requires
 from entrypoints.http.controllers.auth import POSITION_HEADER
-from entrypoints.http.presenters import book_levels, fill_response, order_response, units, usd
+from entrypoints.http.presenters import book_levels, depth_snapshot, fill_response, order_response, units, usd
 from entrypoints.http.schemas import (
     BalanceResponse,
     CancelledResponse,
     Cursor,
+    DepthSnapshotResponse,
     EstimateRequest,
     EstimateResponse,
     Limit,
@@ -42,6 +43,8 @@ from entrypoints.http.schemas import (
     TradeResponse,
     decode_cursor,
     page_of,
+    query_time,
+    time_parameter,
 )
 from entrypoints.http.enums import OrderStatusFilter
 from entrypoints.http.openapi import problems
@@ -233,6 +236,22 @@ class OrderBookController(Controller):
         bids, asks = book_levels(market.state.book(token.token_id), token.decimals, depth)
         sequence = market.sequence(channel_key("orderbook", token.token_id))
         return OrderBookResponse(token.token_id, sequence, bids, asks, datetime.now(UTC))
+
+    @get("/{token_ref:str}/snapshots", summary="The book's depth at each minute boundary, oldest first")
+    async def snapshots(
+        self,
+        token_ref: str,
+        market: CommittedMarket,
+        depth_queries: DepthQueries,
+        from_: Annotated[datetime | None, time_parameter("from")] = None,
+        to: Annotated[datetime | None, time_parameter("to")] = None,
+    ) -> list[DepthSnapshotResponse]:
+        """One point per whole UTC minute in ``[from, to]`` (default the last hour), from the listing up to now:
+        the top 50 levels and the ``orderbook`` sequence after every event before that minute. At most 1,440."""
+        token = market.state.token(token_ref)
+        start, end = query_time(from_, "from"), query_time(to, "to")
+        points = await depth_queries.snapshots(token.token_id, start, end, token.at)
+        return [depth_snapshot(p, token.decimals) for p in points]
 
 
 class BalancesController(Controller):
