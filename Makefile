@@ -39,6 +39,7 @@ bench: $(STAMP)
 	PYTHONPATH=src $(BIN)/python -m bench.http_load --backend both
 	PYTHONPATH=src $(BIN)/python -m bench.ws_load
 	PYTHONPATH=src $(BIN)/python -m bench.creators
+	PYTHONPATH=src $(BIN)/python -m bench.projections
 
 # Re-pin every dependency to what is installed now (after changing pyproject.toml).
 lock: $(STAMP)
