@@ -14,10 +14,9 @@ from uuid import UUID
 
 from application.errors import InvalidQuery
 from application.live.market import CommittedMarket
-from application.projections.market import bucket_of
 from application.projections.portfolio import HISTORY_INTERVALS, PortfolioView, Position, WithdrawalRow, value_of
 from application.ports import Clock
-from application.queries import MarketQueries, ReadYourWrites
+from application.queries import MarketQueries, ReadYourWrites, interval_range
 from domain.shared.money import USD
 from domain.token.events import TokenListed
 
@@ -115,13 +114,10 @@ class PortfolioQueries:
         default the last 30, the last the end of the current interval (valued as of now)."""
         if interval not in HISTORY_INTERVALS:
             raise InvalidQuery(f"interval is one of {', '.join(HISTORY_INTERVALS)}")
-        step = timedelta(seconds=HISTORY_INTERVALS[interval])
-        last = bucket_of(end or self._clock.now(), int(step.total_seconds()))
-        first = bucket_of(start, int(step.total_seconds())) if start else last - step * (HISTORY_POINTS - 1)
-        if first > last:
-            raise InvalidQuery("from is after to")
-        if (last - first) // step + 1 > MAX_HISTORY_POINTS:
-            raise InvalidQuery(f"at most {MAX_HISTORY_POINTS} points at once")
+        seconds = HISTORY_INTERVALS[interval]
+        step = timedelta(seconds=seconds)
+        first, end = interval_range(seconds, start, end, self._clock.now(), HISTORY_POINTS, MAX_HISTORY_POINTS)
+        last = end - step
         await self._consistency.reach(self._view.name, market.position)
         stored = await self._view.points(user_id, interval, first, last + step)
         tokens = market.state.tokens

@@ -141,8 +141,11 @@ def withdrawal_response(w: WithdrawalRow, tokens: Mapping[UUID, TokenListed]) ->
     )
 
 
-def _key(header: str | None) -> str:
-    return check_key(header) if header is not None else ""
+def _request(money: MoneyMovement, key: str | None, asset: str, amount: str) -> tuple[str, Asset, int]:
+    """What a transfer or withdrawal names, checked in this order: the key, the asset, the amount."""
+    checked = check_key(key) if key is not None else ""
+    found = money.asset(asset)
+    return checked, found, amount_units(amount, found.decimals)
 
 
 def _answer(body: object, done_position: int, repeated: bool, status: int = HTTP_201_CREATED) -> Response[object]:
@@ -206,9 +209,7 @@ class PortfolioController(Controller):
     async def withdraw(
         self, data: WithdrawalRequest, claims: AccessClaims, money: MoneyMovement, idempotency_key: IdempotencyKey = None
     ) -> Response[WithdrawalResponse]:
-        key = _key(idempotency_key)
-        asset = money.asset(data.asset)
-        amount = amount_units(data.amount, asset.decimals)
+        key, asset, amount = _request(money, idempotency_key, data.asset, data.amount)
         tokens = money.listed()
         done = await money.withdraw(owner=claims.user_id, to_address=data.to_address, asset=asset, amount=amount, key=key)
         outcome: Repeatable = done.value  # type: ignore[assignment]
@@ -261,9 +262,7 @@ class TransfersController(Controller):
     async def transfer(
         self, data: TransferRequest, claims: AccessClaims, money: MoneyMovement, idempotency_key: IdempotencyKey = None
     ) -> Response[TransferResponse]:
-        key = _key(idempotency_key)
-        asset = money.asset(data.asset)
-        amount = amount_units(data.amount, asset.decimals)
+        key, asset, amount = _request(money, idempotency_key, data.asset, data.amount)
         done = await money.transfer(
             sender=claims.user_id, sender_address=claims.address, to_address=data.to_address, asset=asset, amount=amount, key=key
         )
