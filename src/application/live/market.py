@@ -131,6 +131,16 @@ def _starts_a_step(event: DomainEvent) -> bool:
     return isinstance(event, OrderAccepted) or (isinstance(event, OrderClosed) and event.reason == "user")
 
 
+def closes_step(last: DomainEvent, following: DomainEvent | None) -> bool:
+    """Whether a read that stopped at ``last`` holds a whole step, ``following`` being the log's next event (None:
+    nothing is stored after it yet, so ``last`` ended a transaction, and every command's events start a step).
+
+    Decided by the log alone, so every process cut there decides the same, whatever the head was."""
+    if following is None or not isinstance(last, BookEvent):
+        return True
+    return not isinstance(following, BookEvent) or _starts_a_step(following) or following.originator_id != last.originator_id
+
+
 class CommittedMarket:
     def __init__(self, state: MarketState | None = None, position: int = 0) -> None:
         self.state = state if state is not None else MarketState()

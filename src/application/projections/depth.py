@@ -20,7 +20,10 @@ batch closed (the state before the step that crossed the boundary), and the
 row of the token's newest minute as it stands at the batch's end, which later
 batches rewrite until a step in a later minute closes it. A step cut by the
 end of a batch waits in memory for the rest of it (the view's position moves
-on): a batch ends a step only where the log's head was when it was read.
+on). Whether it was cut is read from the log (the next stored event goes on
+with it), never from where the head happened to be: so the rows at a position
+are the same in every process, and a process that starts from an engine
+snapshot taken at that position starts from the memory the view had.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 from uuid import UUID
 
-from application.live.market import CommittedMarket, channel_key
+from application.live.market import CommittedMarket, channel_key, closes_step
 from application.ports import EventStore, Recorded, SnapshotStore, View
 from application.projections.market import bucket_of
 from domain.orderbook.book import BUY, SELL
@@ -137,8 +140,7 @@ class DepthProjector:
             memory = await self._recall(expected)
         self._memory = None  # ahead of the view until the write commits
         rows = _Batch(memory)
-        at_head = batch[-1].position >= await self._store.head()
-        memory.feed([(r.position, r.event) for r in batch], at_head, rows)
+        memory.feed([(r.position, r.event) for r in batch], await self._whole(batch[-1]), rows)
         written = rows.finish()
         async with self.view.writing(expected, batch[-1].position) as writer:
             if written:
@@ -161,6 +163,12 @@ class DepthProjector:
             read = await self._store.read_log(memory.position, min(REPLAY_BATCH, expected - memory.position))
             if not read:
                 break
-            memory.feed([(r.position, r.event) for r in read if r.position not in aside], complete=False)
+            whole = read[-1].position >= expected and await self._whole(read[-1])
+            memory.feed([(r.position, r.event) for r in read if r.position not in aside], whole)
             memory.position = read[-1].position
         return memory
+
+    async def _whole(self, last: Recorded) -> bool:
+        """Whether the step a read stopped in is whole: the log's next event (if any yet) starts another."""
+        following = await self._store.read_log(last.position, 1)
+        return closes_step(last.event, following[0].event if following else None)
