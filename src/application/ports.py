@@ -298,6 +298,89 @@ class Randomness(Protocol):
     def digits(self, n: int) -> str: ...
 
 
+@dataclass(frozen=True, slots=True)
+class ObjectRef:
+    """A Sui object at one version: ``0x`` + 64 lowercase hex, its version, its digest in Base58."""
+
+    object_id: str
+    version: int
+    digest: str
+
+
+@dataclass(frozen=True, slots=True)
+class Payout:
+    """One withdrawal a batch pays: ``amount`` of ``asset`` (smallest units) from the asset's vault to ``recipient``."""
+
+    asset: str  # "USD" or a token id
+    amount: int
+    recipient: str  # 0x + 64 hex
+
+
+@dataclass(frozen=True, slots=True)
+class BatchContent:
+    """What a settlement batch's transaction says (SETTLEMENT.md): record_batch, then one withdraw per payout."""
+
+    sequence: int
+    trades_root: bytes  # 32 bytes
+    trade_count: int
+    payouts: tuple[Payout, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SignedTransaction:
+    """A Sui ``TransactionData`` in BCS, the operator's serialized signature (flag ‖ signature ‖ public key) and
+    the transaction digest (Base58); built once and stored, so a retry sends these very bytes."""
+
+    tx_bytes: bytes
+    signature: bytes
+    digest: str
+    operator_address: str
+
+
+@dataclass(frozen=True, slots=True)
+class Effects:
+    """What the chain did with a transaction: executed and succeeded, or failed (``error`` says why)."""
+
+    digest: str
+    ok: bool
+    error: str = ""
+    checkpoint: int | None = None
+
+
+class ChainUnavailable(Exception):
+    """The chain did not answer (transport error, time-out): the transaction's outcome is unknown, never failed."""
+
+
+@dataclass(frozen=True, slots=True)
+class Vault:
+    """What the chain holds for one asset."""
+
+    asset: str
+    object_id: str
+    coin_type: str
+    balance: int  # smallest units
+
+
+@dataclass(frozen=True, slots=True)
+class Pool:
+    """A token's AMM pool on chain: reserves in the token's base units and in micro-USD."""
+
+    object_id: str
+    token_reserve: int
+    usd_reserve: int
+
+
+@dataclass(frozen=True, slots=True)
+class ChainDeposit:
+    """A ``vault::Deposited`` event: ``amount`` of ``asset`` sent by ``sender``; unique by (digest, event_sequence)."""
+
+    digest: str
+    event_sequence: int
+    sender: str
+    asset: str
+    amount: int
+
+
 @runtime_checkable
 class Chain(Protocol):
     """Where money enters and leaves: the Sui chain, or the local ledger that stands in for it."""
@@ -307,8 +390,41 @@ class Chain(Protocol):
         """True for the local ledger, whose deposits an admin records by hand."""
         ...
 
-    def deposit_digest(self, reference: str) -> str:
-        """The transaction digest a deposit recorded by hand stands for (local ledger only)."""
+    @property
+    def operator_address(self) -> str:
+        """The address that signs and pays for every settlement transaction."""
+        ...
+
+    async def prepare(self, content: BatchContent) -> SignedTransaction:
+        """Build the batch's transaction (gas payment, reference gas price and budget read from the chain) and sign
+        it with the operator key. ChainUnavailable when the chain cannot be read."""
+        ...
+
+    async def execute(self, tx: SignedTransaction) -> Effects:
+        """Submit the signed bytes and wait for their effects. A digest the chain executed before answers its
+        effects again and is not executed twice; a transaction the chain refuses outright (bad signature,
+        unparseable, stale gas) answers failed effects. ChainUnavailable when the outcome is unknown."""
+        ...
+
+    async def effects(self, digest: str) -> Effects | None:
+        """The effects of an executed transaction; None when the chain has never executed it."""
+        ...
+
+    async def vault(self, asset: str) -> Vault:
+        """The asset's vault as the chain holds it now."""
+        ...
+
+    async def pool(self, token_id: UUID) -> Pool | None:
+        """The token's AMM pool, None when none is configured."""
+        ...
+
+    async def deposits(self, cursor: str | None, limit: int) -> tuple[list[ChainDeposit], str | None]:
+        """``Deposited`` events after ``cursor`` in chain order, and the cursor after the last of them."""
+        ...
+
+    async def record_deposit(self, address: str, asset: str, amount: int, reference: str) -> str:
+        """Local ledger only (POST /admin/deposits): put ``amount`` into the asset's vault as sent by ``address``,
+        once per reference; the digest that stands for it (the same for the same reference)."""
         ...
 
 
