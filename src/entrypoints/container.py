@@ -49,6 +49,7 @@ from adapters.views.base import SqlView
 from adapters.views.categories import SqlCategoriesView
 from adapters.views.creators import SqlCreatorsView
 from adapters.views.depth import SqlDepthView
+from adapters.views.settlement import SqlSettlementView
 from adapters.views.database import ViewDatabase, sqlalchemy_url
 from adapters.views.market import SqlMarketView
 from adapters.views.portfolio import SqlPortfolioView
@@ -73,6 +74,7 @@ from application.projections.analytics import AnalyticsProjector
 from application.projections.categories import CategoriesProjector
 from application.projections.creators import CreatorsProjector
 from application.projections.depth import DepthProjector
+from application.projections.settlement import SettlementProjector
 from application.projections.runner import ProjectionRunner, ProjectionsBehind
 from application.projections.market import MarketProjector
 from application.projections.portfolio import PortfolioProjector
@@ -159,6 +161,7 @@ class Container(containers.DeclarativeContainer):
     portfolio_view = providers.Singleton(SqlPortfolioView, view_database)
     analytics_view = providers.Singleton(SqlAnalyticsView, view_database)
     depth_view = providers.Singleton(SqlDepthView, view_database)
+    settlement_view = providers.Singleton(SqlSettlementView, view_database)
     projections = providers.Singleton(
         ProjectionRunner,
         store=event_store,
@@ -173,6 +176,7 @@ class Container(containers.DeclarativeContainer):
             providers.Singleton(PortfolioProjector, portfolio_view),
             providers.Singleton(AnalyticsProjector, analytics_view),
             providers.Singleton(DepthProjector, depth_view, event_store, snapshot_store),
+            providers.Singleton(SettlementProjector, settlement_view),
         ),
     )
     read_your_writes = providers.Singleton(ReadYourWrites, event_store, projections)

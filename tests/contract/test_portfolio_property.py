@@ -16,6 +16,8 @@ from uuid import UUID
 
 import pytest
 
+from tests.unit.test_settlement_batches import settle
+
 from application.audit import run_audit
 from application.live.market import CommittedMarket
 from application.trading.audit import replay
@@ -78,15 +80,14 @@ async def random_flow(c: Container, rng: random.Random, steps: int) -> str:
                 )
                 pending.append(done.value.value.originator_id)  # type: ignore[attr-defined]
             elif pending:
-                withdrawal = pending.pop(rng.randrange(len(pending)))
                 match rng.randrange(3):
-                    case 0:
-                        await exchange.complete_withdrawal(withdrawal, f"digest-{step}")
-                    case 1:
-                        await exchange.fail_withdrawal(withdrawal, "refused on chain")
+                    case 0 | 1 as outcome:  # a settlement batch pays every pending withdrawal, or fails them all
+                        await settle(exchange, ok=outcome == 0)
                     case _:
+                        withdrawal = pending.pop(rng.randrange(len(pending)))
                         owner = exchange.state.withdrawals[withdrawal].owner
                         await exchange.cancel_withdrawal(owner, withdrawal)
+                pending = [w for w in pending if w in exchange.state.withdrawals]
         except DomainError:
             pass  # refused: it moved nothing, which the checks below hold it to
     await c.projections().catch_up()

@@ -8,6 +8,8 @@ from uuid import UUID
 
 import pytest
 
+from tests.unit.test_settlement_batches import digest_of, settle
+
 from application.live.market import CommittedMarket
 from application.trading.exchange import Repeatable, WithdrawalEnded
 from domain.account.errors import (
@@ -155,10 +157,14 @@ async def test_pending_withdrawals_survive_a_restart_and_a_snapshot_and_end_once
     assert isinstance(done.value, WithdrawalEnded) and done.value.status == "cancelled"
     with pytest.raises(WithdrawalNotCancellable):
         await again.cancel_withdrawal(ALICE, cancelled_id)
-    paid = await again.complete_withdrawal(kept_id, "D1GEST")
-    assert paid.value.status == "completed"  # type: ignore[attr-defined]
+    opened = await settle(again, confirm=False)  # a batch carries it: no longer cancellable, paid when confirmed
+    assert opened.withdrawals == (kept_id,)
     with pytest.raises(WithdrawalNotCancellable):
-        await again.fail_withdrawal(kept_id, "too late")
+        await again.cancel_withdrawal(ALICE, kept_id)
+    await again.confirm_batch(opened.sequence, digest_of(opened.sequence), None)
+    assert kept_id not in again.state.withdrawals
+    with pytest.raises(WithdrawalNotCancellable):
+        await again.cancel_withdrawal(ALICE, kept_id)
     ledger = again.state.ledger
     assert (ledger.held(ALICE, USD), ledger.available(ALICE, USD), ledger.available(FEE_ACCOUNT, USD)) == (0, 10**6 - 1_100, 100)
     # A retry of the key after the withdrawal ended answers the first request and holds nothing again.

@@ -406,3 +406,40 @@ order_book_snapshots = Table(  # a book's depth at a minute boundary; levels as 
     Column("bids", JSON, nullable=False),
     Column("asks", JSON, nullable=False),
 )
+
+# ----- the settlement view (migration 0012) -----
+
+settlement_trades = Table(  # every trade; batch NULL while it waits (or again after its batch failed)
+    "settlement_trades",
+    metadata,
+    Column("trade_id", Uuid, primary_key=True),
+    Column("position", BigInteger, nullable=False, index=True),
+    Column("token_id", Uuid, nullable=False),
+    Column("buyer_id", Uuid, nullable=False),
+    Column("seller_id", Uuid, nullable=False),
+    Column("price", BigInteger, nullable=False),
+    Column("quantity", BigInteger, nullable=False),
+    Column("buyer_fee", BigInteger, nullable=False),
+    Column("seller_fee", BigInteger, nullable=False),
+    Column("batch", BigInteger, index=True),
+    Column("leaf_index", Integer),
+)
+
+settlement_batches = Table(
+    "settlement_batches",
+    metadata,
+    Column("sequence", BigInteger, primary_key=True),
+    Column("status", String(10), nullable=False),
+    Column("trade_count", BigInteger, nullable=False),
+    Column("withdrawal_count", Integer, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("trades_root", LargeBinary),
+    Column("digest", String(64)),
+    Column("tx_bytes", LargeBinary),
+    Column("signature", LargeBinary),
+    Column("operator_address", String(66)),
+    Column("submitted_at", UtcDateTime),
+    Column("confirmed_at", UtcDateTime),
+    Column("error", Text),
+    Column("position", BigInteger, nullable=False),
+)

@@ -32,7 +32,7 @@ from enum import StrEnum
 from uuid import UUID
 
 from application.errors import ServiceUnavailable
-from application.ports import ClosedOrders, Clock, EventStore, Fenced, SnapshotStore
+from application.ports import ClosedOrders, Clock, EventStore, Fenced, SignedTransaction, SnapshotStore
 from application.trading.group_commit import GroupCommit
 from application.trading.state import MarketState
 from domain.account.errors import AssetNotFound, WithdrawalNotCancellable, WithdrawalNotFound
@@ -48,6 +48,9 @@ from domain.account.movements import (
 from domain.orderbook.book import Fill, NewOrder, OrderBook
 from domain.orderbook.order import OrderState
 from domain.orderbook.errors import OrderNotFound, OrderNotOpen
+from domain.settlement.batch import MAX_PAYOUTS, SettlementBatch, batch_stream
+from domain.settlement.errors import BatchNotLive
+from domain.settlement.events import BatchOpened
 from domain.shared.aggregate import DomainEvent
 from domain.shared.money import USD
 from domain.token.errors import SymbolTaken, TokenNotFound
@@ -345,18 +348,9 @@ class Exchange:
 
     async def cancel_withdrawal(self, owner: UUID, withdrawal_id: UUID) -> Done:
         withdrawal = await self._pending_withdrawal(withdrawal_id, owner)
+        if (batch := self.state.batch) is not None and withdrawal_id in batch.withdrawals:
+            raise WithdrawalNotCancellable(f"the withdrawal is being paid by settlement batch {batch.sequence}")
         withdrawal.cancel(self._clock.now())
-        return await self._end(withdrawal)
-
-    async def complete_withdrawal(self, withdrawal_id: UUID, digest: str) -> Done:
-        """Paid by a confirmed settlement batch (the settler's command; the local chain's in tests)."""
-        withdrawal = await self._pending_withdrawal(withdrawal_id)
-        withdrawal.complete(digest, self._clock.now())
-        return await self._end(withdrawal)
-
-    async def fail_withdrawal(self, withdrawal_id: UUID, reason: str) -> Done:
-        withdrawal = await self._pending_withdrawal(withdrawal_id)
-        withdrawal.fail(reason, self._clock.now())
         return await self._end(withdrawal)
 
     async def _end(self, withdrawal: Withdrawal) -> Done:
@@ -376,6 +370,76 @@ class Exchange:
         if ended is None or (owner is not None and ended.owner != owner):
             raise WithdrawalNotFound("no such withdrawal of yours")
         raise WithdrawalNotCancellable(f"the withdrawal is {ended.status}")
+
+    # ----- settlement: the settler's commands (SETTLEMENT.md) -----
+
+    def live_batch(self) -> SettlementBatch | None:
+        """The batch being settled, if any (one at a time)."""
+        self._check_running()
+        return self.state.batch
+
+    async def open_batch(self) -> Done:
+        """Open the next batch with every trade and pending withdrawal that no batch carries (at most
+        MAX_PAYOUTS withdrawals: the rest wait). Done(None) when a batch is live already or nothing waits."""
+        self._check_running()
+        state = self.state
+        trades = state.trade_count()
+        withdrawals = tuple(w.id for w in state.unsettled_withdrawals()[:MAX_PAYOUTS])
+        if state.batch is not None or (trades == state.settled_trades and not withdrawals):
+            return Done(None, await self.settled())
+        batch = SettlementBatch(batch_stream(state.next_batch))
+        opened = batch.open(
+            sequence=state.next_batch, trade_count=trades - state.settled_trades, trades_before=trades,
+            withdrawals=withdrawals, at=self._clock.now(),
+        )
+        state.batch, state.next_batch = batch, opened.sequence + 1
+        return await self._commit_events(batch.collect_events(), opened)
+
+    async def record_built(self, sequence: int, trades_root: bytes, tx: SignedTransaction) -> Done:
+        batch = self._live_batch(sequence)
+        batch.build(
+            trades_root=trades_root, tx_bytes=tx.tx_bytes, signature=tx.signature, digest=tx.digest,
+            operator_address=tx.operator_address, at=self._clock.now(),
+        )
+        return await self._commit_events(batch.collect_events(), batch.built)
+
+    async def record_submitted(self, sequence: int) -> Done:
+        batch = self._live_batch(sequence)
+        batch.submit(self._clock.now())
+        return await self._commit_events(batch.collect_events(), batch.submitted)
+
+    async def confirm_batch(self, sequence: int, digest: str, checkpoint: int | None) -> Done:
+        """The chain ran the batch: its withdrawals are paid (with its digest), its trades settled; one commit."""
+        batch, now = self._live_batch(sequence), self._clock.now()
+        batch.confirm(digest, checkpoint, now)
+        events = batch.collect_events()
+        for withdrawal_id in batch.withdrawals:
+            withdrawal = self.state.withdrawals.pop(withdrawal_id)
+            withdrawal.complete(digest, now)
+            events += withdrawal.collect_events()
+        assert batch.opened is not None
+        self.state.settled_trades, self.state.batch = batch.opened.trades_before, None
+        return await self._commit_events(events, events[0])
+
+    async def fail_batch(self, sequence: int, error: str) -> Done:
+        """The chain refused the batch: its withdrawals fail and release their holds; its trades wait for the
+        next batch; one commit."""
+        batch, now = self._live_batch(sequence), self._clock.now()
+        batch.fail(error, now)
+        events = batch.collect_events()
+        for withdrawal_id in batch.withdrawals:
+            withdrawal = self.state.withdrawals.pop(withdrawal_id)
+            withdrawal.fail(f"settlement batch {sequence} failed: {error}", now)
+            events += withdrawal.collect_events()
+        self.state.batch = None
+        return await self._commit_events(events, events[0])
+
+    def _live_batch(self, sequence: int) -> SettlementBatch:
+        self._check_running()
+        batch = self.state.batch
+        if batch is None or batch.sequence != sequence:
+            raise BatchNotLive(f"batch {sequence} is not the live batch")
+        return batch
 
     def _check_asset(self, asset: str) -> None:
         if asset != USD and self.state.tokens.get(_uuid_or_none(asset)) is None:  # type: ignore[arg-type]

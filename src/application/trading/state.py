@@ -27,6 +27,8 @@ from domain.orderbook.book import BookState, OrderBook
 from domain.orderbook.errors import MarketNotFound
 from domain.orderbook.events import MarketOpened
 from domain.orderbook.order import OpenOrders
+from domain.settlement.batch import SettlementBatch
+from domain.settlement.events import BatchBuilt, BatchConfirmed, BatchFailed, BatchOpened, BatchSubmitted
 from domain.shared.aggregate import DomainEvent
 from domain.shared.money import USD, USD_DECIMALS
 from domain.token.errors import TokenNotFound
@@ -40,7 +42,13 @@ class MarketStateSnapshot:
     ledger: list[LedgerEntry]
     tokens: list[TokenListed]
     books: list[BookState]
-    withdrawals: list[WithdrawalRequested]  # the pending ones: their holds are in the ledger
+    withdrawals: list[WithdrawalRequested]  # the pending ones, in request order: their holds are in the ledger
+    next_batch: int
+    settled_trades: int
+    # the live settlement batch's events, if one is live
+    batch_opened: BatchOpened | None = None
+    batch_built: BatchBuilt | None = None
+    batch_submitted: BatchSubmitted | None = None
 
 
 class MarketState:
@@ -50,7 +58,10 @@ class MarketState:
         self.accounts = Accounts(ACCOUNTS_ID, self.ledger)
         self.books: dict[UUID, OrderBook] = {}
         self.tokens: dict[UUID, TokenListed] = {}
-        self.withdrawals: dict[UUID, Withdrawal] = {}  # pending only: an ended one leaves memory
+        self.withdrawals: dict[UUID, Withdrawal] = {}  # pending only, in request order: an ended one leaves memory
+        self.batch: SettlementBatch | None = None  # the live settlement batch
+        self.next_batch = 1
+        self.settled_trades = 0  # trades up to the opening of the last confirmed batch
 
     # ----- applying stored events -----
 
@@ -73,6 +84,31 @@ class MarketState:
             withdrawal.apply_stored(event)
         elif isinstance(event, WithdrawalCancelled | WithdrawalCompleted | WithdrawalFailed):
             self.withdrawals.pop(stream).apply_stored(event)
+        elif isinstance(event, BatchOpened | BatchBuilt | BatchSubmitted | BatchConfirmed | BatchFailed):
+            self.apply_batch(event)
+
+    def apply_batch(self, event: DomainEvent) -> None:
+        """A settlement batch's event, the engine's own or one read from the log."""
+        if isinstance(event, BatchOpened):
+            self.batch = SettlementBatch(event.originator_id)
+            self.next_batch = event.sequence + 1
+        assert self.batch is not None and self.batch.id == event.originator_id, "one batch is live at a time"
+        if self.batch.version < event.originator_version:
+            self.batch.apply_stored(event)
+        if isinstance(event, BatchConfirmed):
+            assert self.batch.opened is not None
+            self.settled_trades = self.batch.opened.trades_before
+        if isinstance(event, BatchConfirmed | BatchFailed):
+            self.batch = None
+
+    def trade_count(self) -> int:
+        """Trades made on every book so far."""
+        return sum(book.trade_count for book in self.books.values())
+
+    def unsettled_withdrawals(self) -> list[Withdrawal]:
+        """Pending withdrawals no live batch carries, in request order."""
+        carried = set(self.batch.withdrawals) if self.batch is not None else set()
+        return [w for w in self.withdrawals.values() if w.id not in carried]
 
     def apply_all(self, events: Iterable[DomainEvent]) -> None:
         for event in events:
@@ -91,7 +127,12 @@ class MarketState:
             ledger=self.ledger.state(),
             tokens=sorted(self.tokens.values(), key=lambda t: t.token_id),
             books=[self.books[token_id].state() for token_id in sorted(self.books)],
-            withdrawals=[self.withdrawals[w].requested for w in sorted(self.withdrawals)],  # type: ignore[misc]
+            withdrawals=[w.requested for w in self.withdrawals.values()],  # type: ignore[misc]
+            batch_opened=self.batch.opened if self.batch else None,
+            batch_built=self.batch.built if self.batch else None,
+            batch_submitted=self.batch.submitted if self.batch else None,
+            next_batch=self.next_batch,
+            settled_trades=self.settled_trades,
         )
 
     @classmethod
@@ -103,6 +144,10 @@ class MarketState:
         state.tokens = {t.token_id: t for t in kept.tokens}
         state.books = {b.id: OrderBook.from_state(b, state.ledger, state.open_orders) for b in kept.books}
         state.withdrawals = {w.originator_id: Withdrawal.restored(w, state.ledger) for w in kept.withdrawals}
+        if kept.batch_opened is not None:
+            live = [e for e in (kept.batch_opened, kept.batch_built, kept.batch_submitted) if e is not None]
+            state.batch = SettlementBatch.replay(kept.batch_opened.originator_id, live)
+        state.next_batch, state.settled_trades = kept.next_batch, kept.settled_trades
         return state
 
     # ----- questions -----
@@ -133,4 +178,5 @@ class MarketState:
     def circulating(self, token: TokenListed) -> int:
         """The supply outside platform-held accounts (API.md: market cap = price × circulating supply)."""
         return token.total_supply - self.ledger.available(FEE_ACCOUNT, str(token.token_id))
+
 

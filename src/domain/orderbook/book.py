@@ -562,6 +562,11 @@ class OrderBook(Aggregate):
 
     # ----- snapshots -----
 
+    @property
+    def trade_count(self) -> int:
+        """Trades made on this book since it opened."""
+        return self._trades
+
     def state(self) -> BookState:
         assert self.market is not None, "only an opened market is kept in a snapshot"
         return BookState(
