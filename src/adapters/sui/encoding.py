@@ -29,10 +29,15 @@ def uleb128(n: int) -> bytes:
     return bytes(out)
 
 
-def u64(n: int) -> bytes:
+def checked_u64(n: int) -> int:
+    """``n`` when it is an integer a u64 holds (not a bool); ValueError otherwise."""
     if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= U64_MAX:
         raise ValueError(f"a u64 is an integer in [0, 2^64 - 1], not {n!r}")
-    return n.to_bytes(8, "little")
+    return n
+
+
+def u64(n: int) -> bytes:
+    return checked_u64(n).to_bytes(8, "little")
 
 
 def byte_vector(data: bytes) -> bytes:
