@@ -65,6 +65,14 @@ class Settings:
             return self.database_url
         return f"sqlite+aiosqlite:///{self.data_dir / 'views.sqlite3'}"
 
+    @property
+    def local_chain_url(self) -> str:
+        """The local ledger's own tables: beside the views on PostgreSQL, a file of their own on SQLite (a views file
+        may be deleted and rebuilt from the log; the ledger's memory may not)."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.data_dir / 'local-chain.sqlite3'}"
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
         data_dir = Path(env.get("PEOPLECOIN_DATA_DIR") or "./var").resolve()

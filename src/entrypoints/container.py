@@ -217,7 +217,7 @@ class Container(containers.DeclarativeContainer):
         AnalyticsQueries, analytics_view, market_view, market_queries, read_your_writes, clock
     )
     depth_queries = providers.Singleton(DepthQueries, depth_view, read_your_writes, clock)
-    chain = providers.Singleton(LocalLedgerChain)
+    chain = providers.Singleton(lambda s: LocalLedgerChain(sqlalchemy_url(s.local_chain_url)), settings)
     exchange = providers.Singleton(Exchange, event_store, snapshot_store, clock, trading_queries)
     money = providers.Singleton(
         lambda exchange, store, s, ids: MoneyMovement(exchange, store, NetworkFees(dict(s.withdrawal_fees)), ids),

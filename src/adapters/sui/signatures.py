@@ -1,16 +1,24 @@
-"""Sui personal-message signatures, checked offline exactly as the Sui SDK checks them.
+"""Sui signatures, checked offline exactly as the Sui SDK checks them: one verifier for wallets' personal
+messages (sign-in, documents) and for the operator's settlement transactions.
 
-The wallet sends base64 ``flag || signature || public key``; the signed bytes are
-``intent [3, 0, 0] || ULEB128(len(message)) || message`` and the signature covers
-their blake2b-256 digest (Ed25519 directly, ECDSA over SHA-256 of it). The signer
-is ``0x`` + hex(blake2b-256(flag || public key)).
+A serialized signature is ``flag || signature || public key``. What it signs is an
+intent message, and the signature covers the blake2b-256 digest of it (Ed25519
+directly, ECDSA over SHA-256 of it):
+
+- a personal message: ``intent [3, 0, 0] || ULEB128(len(message)) || message``
+  (the BCS ``vector<u8>`` of the message); wallets send the signature in base64;
+- a transaction: ``intent [0, 0, 0] || the BCS TransactionData bytes``.
+
+The intent is what keeps a message a user signed from passing for a transaction.
+The signer is ``0x`` + hex(blake2b-256(flag || public key)).
 
 Rules, in the order they are applied, so each input gets one stable code:
 
-1. The string must be strict, canonical base64: padded, no whitespace, nothing
-   outside the standard alphabet, and it must re-encode to exactly itself.
-   Otherwise, or when it decodes to nothing: ``malformed_signature``. (The SDK's
-   ``atob`` is laxer; wallets emit canonical base64, so nothing honest is lost.)
+1. Personal messages only: the string must be strict, canonical base64: padded,
+   no whitespace, nothing outside the standard alphabet, and it must re-encode to
+   exactly itself. Otherwise, or when it decodes to nothing:
+   ``malformed_signature``. (The SDK's ``atob`` is laxer; wallets emit canonical
+   base64, so nothing honest is lost.) Raw bytes that are empty: the same.
 2. The first byte is the flag. A flag other than 0x00 Ed25519, 0x01 Secp256k1,
    0x02 Secp256r1 (multisig 0x03, zkLogin 0x05, passkey 0x06, unknown) is
    ``unsupported_signature_scheme``, whatever the length after it.
@@ -24,7 +32,7 @@ Rules, in the order they are applied, so each input gets one stable code:
    over this message: ``invalid_signature``.
 
 The verifier returns the signer's address in lower case; comparing it with the
-address the challenge was issued to is the caller's job.
+address expected (the challenge's, the operator's) is the caller's job.
 """
 
 from __future__ import annotations
@@ -41,36 +49,50 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from nacl.exceptions import BadSignatureError
 from nacl.signing import VerifyKey
 
+from adapters.sui.encoding import uleb128
+from adapters.sui.schemes import CURVES, SIGNATURE_LENGTH, KeyScheme
 from application.ports import SignatureRejected
+
+__all__ = [
+    "PERSONAL_MESSAGE_INTENT",
+    "TRANSACTION_INTENT",
+    "SuiSignatureVerifier",
+    "intent_digest",
+    "personal_intent_message",
+    "personal_message_digest",
+    "signer_of_intent_message",
+    "sui_address",
+    "transaction_intent_message",
+    "transaction_signer",
+    "uleb128",
+]
 
 PERSONAL_MESSAGE_INTENT = b"\x03\x00\x00"
 """Intent scope PersonalMessage, version 0, app Sui: what keeps a message from passing for a transaction."""
+TRANSACTION_INTENT = b"\x00\x00\x00"
+"""Intent scope TransactionData, version 0, app Sui."""
 
-_SIGNATURE_LENGTH = 64
-_SECP256K1_ORDER = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
-_SECP256R1_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
-
-# Seeded once; each call copies the state instead of hashing the prefix again.
-_INTENT_HASHER = hashlib.blake2b(PERSONAL_MESSAGE_INTENT, digest_size=32)
 _ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
 
 
-def uleb128(n: int) -> bytes:
-    """BCS length prefix: 7 bits a byte, least significant first, high bit = more follows."""
-    out = bytearray()
-    while n >= 0x80:
-        out.append((n & 0x7F) | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
+def intent_digest(intent_message: bytes) -> bytes:
+    """blake2b-256 of an intent message: the 32 bytes a Sui key actually signs."""
+    return hashlib.blake2b(intent_message, digest_size=32).digest()
+
+
+def personal_intent_message(message: bytes) -> bytes:
+    """``intent [3, 0, 0] || bcs vector<u8>(message)``."""
+    return PERSONAL_MESSAGE_INTENT + uleb128(len(message)) + message
 
 
 def personal_message_digest(message: bytes) -> bytes:
-    """blake2b-256 of ``intent || bcs(message)``: the 32 bytes a wallet's key actually signs."""
-    hasher = _INTENT_HASHER.copy()
-    hasher.update(uleb128(len(message)))
-    hasher.update(message)
-    return hasher.digest()
+    """What a wallet's key signs for ``signPersonalMessage(message)``."""
+    return intent_digest(personal_intent_message(message))
+
+
+def transaction_intent_message(tx_bytes: bytes) -> bytes:
+    """``intent [0, 0, 0] || TransactionData bytes``: the transaction's bytes are already BCS, no length prefix."""
+    return TRANSACTION_INTENT + tx_bytes
 
 
 def sui_address(flag: int, public_key: bytes) -> str:
@@ -120,10 +142,35 @@ class _Scheme:
 
 
 _SCHEMES: dict[int, _Scheme] = {
-    0x00: _Scheme(1 + _SIGNATURE_LENGTH + 32, _verify_ed25519),
-    0x01: _Scheme(1 + _SIGNATURE_LENGTH + 33, _ecdsa_verifier(ec.SECP256K1(), _SECP256K1_ORDER)),
-    0x02: _Scheme(1 + _SIGNATURE_LENGTH + 33, _ecdsa_verifier(ec.SECP256R1(), _SECP256R1_ORDER)),
+    KeyScheme.ED25519.flag: _Scheme(1 + SIGNATURE_LENGTH + KeyScheme.ED25519.public_key_length, _verify_ed25519),
+    **{
+        scheme.flag: _Scheme(1 + SIGNATURE_LENGTH + scheme.public_key_length, _ecdsa_verifier(curve, order))
+        for scheme, (curve, order) in CURVES.items()
+    },
 }
+
+
+def signer_of_intent_message(serialized: bytes, intent_message: bytes) -> str:
+    """The address whose key made ``serialized`` (flag ‖ signature ‖ public key) over ``intent_message``;
+    SignatureRejected with the code of the first rule (2 to 5 above) it breaks."""
+    if not serialized:
+        raise SignatureRejected("malformed_signature", "the signature is empty")
+    flag = serialized[0]
+    scheme = _SCHEMES.get(flag)
+    if scheme is None:
+        raise SignatureRejected("unsupported_signature_scheme", f"signature scheme flag 0x{flag:02x} is not accepted")
+    if len(serialized) != scheme.length:
+        raise SignatureRejected(
+            "malformed_signature", f"flag 0x{flag:02x} needs {scheme.length} bytes, got {len(serialized)}"
+        )
+    public_key = bytes(serialized[1 + SIGNATURE_LENGTH :])
+    scheme.verify(bytes(serialized[1 : 1 + SIGNATURE_LENGTH]), public_key, intent_digest(intent_message))
+    return sui_address(flag, public_key)
+
+
+def transaction_signer(tx_bytes: bytes, serialized: bytes) -> str:
+    """The address that signed these transaction bytes, as a validator would check it."""
+    return signer_of_intent_message(serialized, transaction_intent_message(tx_bytes))
 
 
 def _decode_strict(serialized: str) -> bytes:
@@ -143,15 +190,4 @@ class SuiSignatureVerifier:
     """PersonalMessageVerifier for single-key Sui wallets: Ed25519, Secp256k1, Secp256r1; see the module rules."""
 
     def signer_of(self, message: bytes, serialized_signature: str) -> str:
-        raw = _decode_strict(serialized_signature)
-        flag = raw[0]
-        scheme = _SCHEMES.get(flag)
-        if scheme is None:
-            raise SignatureRejected("unsupported_signature_scheme", f"signature scheme flag 0x{flag:02x} is not accepted")
-        if len(raw) != scheme.length:
-            raise SignatureRejected(
-                "malformed_signature", f"flag 0x{flag:02x} needs {scheme.length} bytes, got {len(raw)}"
-            )
-        public_key = raw[1 + _SIGNATURE_LENGTH :]
-        scheme.verify(raw[1 : 1 + _SIGNATURE_LENGTH], public_key, personal_message_digest(message))
-        return sui_address(flag, public_key)
+        return signer_of_intent_message(_decode_strict(serialized_signature), personal_intent_message(message))

@@ -46,7 +46,7 @@ class ViewDatabase:
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
             self.engine: AsyncEngine = create_async_engine(url)
-            _real_sqlite_transactions(self.engine)
+            real_sqlite_transactions(self.engine)
         else:
             # No pre-ping: it is a round trip on every checkout; a connection found dead is dropped and the
             # next checkout gets a fresh one.
@@ -90,7 +90,11 @@ def _upgrade(connection: Connection) -> None:
     command.upgrade(config, "head")
 
 
-def _real_sqlite_transactions(engine: AsyncEngine) -> None:
+def real_sqlite_transactions(engine: AsyncEngine, *, immediate: bool = False) -> None:
+    """WAL, a busy timeout, and transactions we begin ourselves; ``immediate`` takes the write lock at BEGIN, so
+    two connections that read then write queue up instead of one failing with "database is locked"."""
+    begin_statement = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+
     @event.listens_for(engine.sync_engine, "connect")
     def connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
@@ -102,4 +106,4 @@ def _real_sqlite_transactions(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN")
+        conn.exec_driver_sql(begin_statement)
