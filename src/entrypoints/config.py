@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+
+from adapters.sui.keys import OperatorKey
 from urllib.parse import urlsplit
 
 from adapters.mail.message import parse_mailbox
@@ -50,6 +52,12 @@ class Settings:
     upload_max_bytes: int = UPLOAD_MAX_BYTES
     scrape_allow: tuple[str, ...] = ()
     withdrawal_fees: Mapping[str, Decimal] = field(default_factory=lambda: parse_withdrawal_fees(DEFAULT_WITHDRAWAL_FEES))
+    settlement_seconds: float = 10.0
+    local_chain_delay: float = 0.0
+    sui_url: str | None = None  # a full node's gRPC URL: settle on Sui instead of the local ledger
+    sui_graphql_url: str | None = None
+    sui_operator_key: str | None = None  # suiprivkey1…
+    sui_deployment: str | None = None  # JSON: the package, and each asset's vault and coin type
 
     @property
     def mail_dir(self) -> Path:
@@ -141,7 +149,35 @@ class Settings:
             upload_max_bytes=int(upload_text),
             scrape_allow=parse_scrape_allow(env.get("PEOPLECOIN_SCRAPE_ALLOW") or ""),
             withdrawal_fees=parse_withdrawal_fees(env.get("PEOPLECOIN_WITHDRAWAL_FEES") or DEFAULT_WITHDRAWAL_FEES),
+            settlement_seconds=_seconds(env, "PEOPLECOIN_SETTLEMENT_SECONDS", "10", 0.05, 3600),
+            local_chain_delay=_seconds(env, "PEOPLECOIN_LOCAL_CHAIN_DELAY", "0", 0, 60),
+            sui_url=env.get("PEOPLECOIN_SUI_URL") or None,
+            sui_graphql_url=env.get("PEOPLECOIN_SUI_GRAPHQL_URL") or None,
+            sui_operator_key=_operator_key(env.get("PEOPLECOIN_SUI_OPERATOR_KEY") or None),
+            sui_deployment=env.get("PEOPLECOIN_SUI_DEPLOYMENT") or None,
         )
+
+
+def _operator_key(text: str | None) -> str | None:
+    """``PEOPLECOIN_SUI_OPERATOR_KEY``: a ``suiprivkey1…`` key of any of Sui's three schemes, checked at start."""
+    if text is None:
+        return None
+    try:
+        OperatorKey.parse(text)
+    except ValueError as error:
+        raise ConfigError(f"PEOPLECOIN_SUI_OPERATOR_KEY is not a Sui private key (suiprivkey1…): {error}") from None
+    return text
+
+
+def _seconds(env: Mapping[str, str], name: str, default: str, low: float, high: float) -> float:
+    text = env.get(name) or default
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not low <= value <= high:  # NaN fails too
+        raise ConfigError(f"{name} is a number of seconds from {low:g} to {high:g}, not {text!r}")
+    return value
 
 
 def _items(text: str) -> list[str]:

@@ -15,7 +15,7 @@ import asyncio
 import gc
 import hashlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
 from datetime import timedelta
 from typing import TypeVar, cast
@@ -24,6 +24,7 @@ from dependency_injector import containers, providers
 
 from adapters.auth.jwt import JwtAccessTokens
 from adapters.chain.local import LocalLedgerChain
+from adapters.sui.keys import OperatorKey
 from adapters.eventstore.postgres import PostgresEventStore
 from adapters.eventstore.snapshots import RecorderSnapshots, encode_snapshot
 from adapters.eventstore.sqlite import SqliteEventStore
@@ -75,6 +76,8 @@ from application.projections.categories import CategoriesProjector
 from application.projections.creators import CreatorsProjector
 from application.projections.depth import DepthProjector
 from application.projections.settlement import SettlementProjector
+from application.settlement.queries import SettlementQueries
+from application.settlement.settler import Settler
 from application.projections.runner import ProjectionRunner, ProjectionsBehind
 from application.projections.market import MarketProjector
 from application.projections.portfolio import PortfolioProjector
@@ -217,8 +220,20 @@ class Container(containers.DeclarativeContainer):
         AnalyticsQueries, analytics_view, market_view, market_queries, read_your_writes, clock
     )
     depth_queries = providers.Singleton(DepthQueries, depth_view, read_your_writes, clock)
-    chain = providers.Singleton(lambda s: LocalLedgerChain(sqlalchemy_url(s.local_chain_url)), settings)
-    exchange = providers.Singleton(Exchange, event_store, snapshot_store, clock, trading_queries)
+    chain = providers.Singleton(
+        lambda s: LocalLedgerChain(
+            sqlalchemy_url(s.local_chain_url),
+            operator_key=OperatorKey.parse(s.sui_operator_key) if s.sui_operator_key else None,
+            delay=s.local_chain_delay,
+        ),
+        settings,
+    )
+    exchange = providers.Singleton(Exchange, event_store, snapshot_store, clock, trading_queries, chain)
+    settlement_queries = providers.Singleton(SettlementQueries, settlement_view, chain, clock, read_your_writes)
+    settler = providers.Singleton(
+        lambda exchange, chain, view, runner, s: Settler(exchange, chain, view, views_caught_up(runner), s.settlement_seconds),
+        exchange, chain, settlement_view, projections, settings,
+    )
     money = providers.Singleton(
         lambda exchange, store, s, ids: MoneyMovement(exchange, store, NetworkFees(dict(s.withdrawal_fees)), ids),
         exchange, event_store, settings, ids,
@@ -254,6 +269,15 @@ class Container(containers.DeclarativeContainer):
         lambda s, storage: UploadFile(PillowFileInspector(), storage, s.upload_max_bytes), settings, file_storage
     )
     read_file = providers.Singleton(ReadFile, file_storage)
+
+
+def views_caught_up(runner: ProjectionRunner, timeout: float = 5.0) -> Callable[[int], Awaitable[bool]]:
+    """What the settler waits for before it builds a batch: the settlement and users views at the position."""
+
+    async def caught_up(position: int) -> bool:
+        return await runner.wait_for("settlement", position, timeout) and await runner.wait_for("users", position, timeout)
+
+    return caught_up
 
 
 def build(settings: Settings) -> Container:
@@ -327,6 +351,7 @@ class Runtime:
             engine = EngineRole(c.writer_lease(), store, c.exchange(), follower)
             await engine.try_to_lead()  # before serving: a lone process answers orders from its first request
             self._tasks.append(asyncio.create_task(engine.run(), name="engine-role"))
+            self._tasks.append(asyncio.create_task(c.settler().run(), name="settler"))
             self._engine = engine
         tune_garbage_collector()
         self._tasks.append(asyncio.create_task(c.live_sessions().run(), name="live-sessions"))
@@ -371,5 +396,6 @@ async def close_clients(c: Container) -> None:
 
 
 async def close_stores(c: Container) -> None:
+    await c.chain().close()
     await c.view_database().close()
     await c.event_store().close()

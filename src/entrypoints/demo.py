@@ -198,7 +198,7 @@ class Demo:
         randomness = SeededRandomness(random.Random(f"peoplecoin-demo:{seed}:randomness"))
         store = c.event_store()
         self.chain = c.chain()
-        self.exchange = Exchange(store, c.snapshot_store(), self.clock)
+        self.exchange = Exchange(store, c.snapshot_store(), self.clock, chain=self.chain)
         listed: Callable[[UUID], TokenListed | None] = lambda token_id: self.exchange.state.tokens.get(token_id)  # noqa: E731
         self.lookup = CreatorLookup(store, listed)
         self.documents = Documents(store, self.clock, ids, c.signature_verifier())
@@ -384,9 +384,8 @@ class Demo:
     async def _deposit(self, person: Person, dollars: int) -> None:
         self.deposits += 1
         reference = f"demo-{self.seed}-{person.name}-{self.deposits}"
-        await self.exchange.deposit(
-            person.user_id, USD, usd(dollars), reference, person.wallet.address, self.chain.deposit_digest(reference)
-        )
+        digest = await self.chain.record_deposit(person.wallet.address, USD, usd(dollars), reference)
+        await self.exchange.deposit(person.user_id, USD, usd(dollars), reference, person.wallet.address, digest)
         self.deposited += dollars
 
     def _plan_follows(self) -> None:

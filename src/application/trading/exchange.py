@@ -32,7 +32,7 @@ from enum import StrEnum
 from uuid import UUID
 
 from application.errors import ServiceUnavailable
-from application.ports import ClosedOrders, Clock, EventStore, Fenced, SignedTransaction, SnapshotStore
+from application.ports import Chain, ClosedOrders, Clock, EventStore, Fenced, SignedTransaction, SnapshotStore
 from application.trading.group_commit import GroupCommit
 from application.trading.state import MarketState
 from domain.account.errors import AssetNotFound, WithdrawalNotCancellable, WithdrawalNotFound
@@ -121,8 +121,12 @@ class Exchange:
         snapshots: SnapshotStore,
         clock: Clock,
         closed_orders: ClosedOrders | None = None,
+        chain: Chain | None = None,
     ) -> None:
+        """``chain``, when it is the local ledger, is told of each listing's supply (minted into the token's vault,
+        as a listing does on chain), so custody matches the balances it backs."""
         self._store, self._snapshots, self._clock = store, snapshots, clock
+        self._chain = chain if chain is not None and chain.is_local else None
         self._closed_orders = closed_orders
         self.state = MarketState()
         self.mode = Mode.ELSEWHERE
@@ -487,6 +491,11 @@ class Exchange:
         token_id = token_id_for(symbol)
         if token_id in self.state.tokens:
             raise SymbolTaken(f"{symbol} is listed already")
+        if self._chain is not None:  # once per token: a listing retried after a failure mints nothing more
+            await self._chain.record_deposit(creator_address, str(token_id), total_supply, f"listing:{token_id}")
+            self._check_running()
+            if token_id in self.state.tokens:
+                raise SymbolTaken(f"{symbol} is listed already")
         now = self._clock.now()
         token = Token(listing_stream(token_id))
         listing = token.list(

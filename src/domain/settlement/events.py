@@ -51,3 +51,10 @@ class BatchFailed(DomainEvent):
 
     sequence: int
     error: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DepositsReadTo(DomainEvent):
+    """The chain's deposit events were credited up to ``cursor`` (the deposit watcher's place, kept in the log)."""
+
+    cursor: str

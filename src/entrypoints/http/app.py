@@ -17,6 +17,12 @@ from application.live.market import CommittedMarket
 from entrypoints.container import Container, Runtime
 from entrypoints.http.auth import APP_STATE_KEY, provide_claims, provide_optional_claims
 from entrypoints.http.bodies import MAX_BODY_BYTES, BodyLimits
+from entrypoints.http.controllers.settlement import (
+    ChainFaultsController,
+    CustodyController,
+    SettlementController,
+    TradeProofController,
+)
 from entrypoints.http.controllers.analytics import SentimentController, StatisticsController
 from entrypoints.http.controllers.auth import AuthController
 from entrypoints.http.controllers.categories import AdminCategoriesController, CategoriesController
@@ -133,6 +139,7 @@ def create_app(container: Container) -> Litestar:
                 "money",
                 "portfolio_queries",
                 "analytics_queries",
+                "settlement_queries",
             )
         },
         "feed": provide("live_feed"),
@@ -142,6 +149,10 @@ def create_app(container: Container) -> Litestar:
     settings = container.settings()
     return Litestar(
         route_handlers=[
+            SettlementController,
+            TradeProofController,
+            CustodyController,
+            ChainFaultsController,
             HealthController,
             MetricsController,
             CategoriesController,

@@ -282,6 +282,11 @@ class CancelledResponse(msgspec.Struct):
     cancelled: list[OrderResponse]
 
 
+class SettlementRef(msgspec.Struct):
+    batch: int
+    digest: str
+
+
 class TradeResponse(msgspec.Struct):
     trade_id: UUID
     order_id: UUID
@@ -292,6 +297,7 @@ class TradeResponse(msgspec.Struct):
     fee: str
     liquidity: Maker
     timestamp: datetime
+    settlement: SettlementRef | None = None  # the confirmed batch that carried it (SETTLEMENT.md)
 
 
 class EstimateResponse(msgspec.Struct):

@@ -15,6 +15,7 @@ from application.live.follower import MarketFollower
 from application.live.market import CommittedMarket
 from application.ports import AccessClaims, Chain, IdGenerator
 from application.projections.market import Transaction
+from application.settlement.queries import SettlementQueries
 from application.queries import MarketQueries, ReadYourWrites, UserQueries
 from application.trading.exchange import DepositSnapshot, Exchange
 from domain.account.errors import InvalidAmount
@@ -249,7 +250,7 @@ class AdminTradingController(Controller):
         if amount <= 0:
             raise InvalidAmount("a deposit is more than zero")
         reference = data.reference if data.reference is not None else f"admin:{ids()}"
-        digest = chain.deposit_digest(reference)
+        digest = await chain.record_deposit(address, asset, amount, reference)  # the chain keeps the first
         done = await exchange.deposit(user_id_for(address), asset, amount, reference, address, digest)
         recorded: DepositSnapshot = done.value  # type: ignore[assignment]
         first = recorded.deposit
@@ -281,6 +282,7 @@ class TransactionsController(Controller):
         claims: AccessClaims,
         market: CommittedMarket,
         market_queries: MarketQueries,
+        settlement_queries: SettlementQueries,
         type: TransactionKind | None = None,
         limit: Limit = 50,
         cursor: Cursor = None,
@@ -292,6 +294,7 @@ class TransactionsController(Controller):
             claims.user_id, limit + 1, after, max(min_position or 0, market.position), type
         )
         page = page_of(rows, limit, lambda r: (r.seq, r.kind, r.asset))
+        settled = await settlement_queries.settled([UUID(r.reference) for r in page.items if r.kind == "trade"])
 
         def response(r: Transaction) -> TransactionResponse:
             token = None if r.asset == USD else market.state.tokens[UUID(r.asset)]
@@ -306,7 +309,7 @@ class TransactionsController(Controller):
                 fee=fee,
                 status=r.status,
                 reference=r.reference or None,
-                digest=r.digest,
+                digest=settled[UUID(r.reference)][1] if r.kind == "trade" and UUID(r.reference) in settled else r.digest,
                 created_at=r.at,
             )
 

@@ -15,6 +15,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from application.live.market import CommittedMarket, channel_key
 from application.ports import AccessClaims, IdGenerator
 from application.queries import DepthQueries, TradingQueries
+from application.settlement.queries import SettlementQueries
 from application.trading.exchange import Exchange, PlacementSnapshot
 from domain.account.errors import InvalidAmount
 from domain.orderbook.book import BUY, NewOrder
@@ -27,6 +28,7 @@ from entrypoints.http.auth import requires
 from entrypoints.http.controllers.auth import POSITION_HEADER
 from entrypoints.http.presenters import book_levels, depth_snapshot, fill_response, order_response, units, usd
 from entrypoints.http.schemas import (
+    SettlementRef,
     BalanceResponse,
     CancelledResponse,
     Cursor,
@@ -202,6 +204,7 @@ class TradesController(Controller):
         self,
         claims: AccessClaims,
         trading_queries: TradingQueries,
+        settlement_queries: SettlementQueries,
         market: CommittedMarket,
         token_id: str | None = None,
         limit: Limit = 50,
@@ -211,11 +214,13 @@ class TradesController(Controller):
         token = market.state.token(token_id).token_id if token_id else None
         rows = await trading_queries.fills(claims.user_id, token, limit + 1, decode_cursor(cursor, int), min_position)
         page = page_of(rows, limit, lambda r: r.seq)
+        settled = await settlement_queries.settled([r.trade_id for r in page.items])
         return Page(
             [
                 TradeResponse(
                     r.trade_id, r.order_id, r.token_id, r.side, usd(r.price),
                     from_units(r.quantity, market.state.tokens[r.token_id].decimals), usd(r.fee), r.liquidity, r.at,
+                    SettlementRef(*settled[r.trade_id]) if r.trade_id in settled else None,
                 )
                 for r in page.items
             ],
