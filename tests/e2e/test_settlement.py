@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import signal
+import subprocess
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -21,6 +24,7 @@ from tests.e2e.helpers import API
 from tests.e2e.test_trading import D, Market, Trader, limit, problem, start_market
 
 INTERVAL = "0.3"
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -76,6 +80,20 @@ def check_proof(proof: dict[str, Any], batch: dict[str, Any], buyer: Trader, sel
     assert bytes.fromhex(batch["trades_root"]) in tx  # the root is a pure argument of record_batch
 
 
+def verify_with_the_sdk(market: Market, trader: Trader, trade_id: str) -> dict[str, Any]:
+    """docs/verify_trade.mjs, run as a user would, with the SDK the tests installed (tests/sdk)."""
+    try:
+        run = subprocess.run(
+            ["node", str(REPO / "docs" / "verify_trade.mjs"), market.server.url, trade_id, trader.tokens["access_token"]],
+            cwd=REPO / "tests" / "sdk", timeout=120, capture_output=True, text=True, check=False,
+        )
+    except FileNotFoundError:
+        pytest.fail("`node` is not on PATH: install Node.js (v20 or later) to run the Sui SDK checks")
+    if run.returncode not in (0, 1):
+        pytest.fail(f"docs/verify_trade.mjs crashed ({run.returncode}):\n{run.stderr}")
+    return json.loads(run.stdout)
+
+
 def _base58(data: bytes) -> str:
     alphabet = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
     n, out = int.from_bytes(data, "big"), ""
@@ -99,6 +117,9 @@ def test_trades_settle_in_batches_with_proofs_withdrawals_are_paid_and_custody_e
     assert batch["status"] == "confirmed" and batch["trade_count"] >= 1 and batch["operator_address"].startswith("0x")
     check_proof(proof, batch, buyer, creator, "1.5", "4")
     assert proof_of(creator, fill["trade_id"]) == proof  # the other party gets the same proof
+    verified = verify_with_the_sdk(market, buyer, fill["trade_id"])
+    assert verified["ok"] and all(verified["checks"].values()), verified
+    assert (verified["trade"]["buyer"], verified["trade"]["seller"]) == (buyer.address, creator.address)
     stranger = market.trader()
     problem(stranger.client.get(f"{API}/trades/{fill['trade_id']}/proof", headers=stranger.headers), 404, "trade_not_found")
     problem(market.client.get(f"{API}/trades/{fill['trade_id']}/proof"), 401, "missing_token")
