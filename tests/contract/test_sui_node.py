@@ -27,7 +27,15 @@ from adapters.sui.keys import OperatorKey  # noqa: E402
 from adapters.sui.node import DepositsComeFromTheChain, SuiChain, SuiSettings  # noqa: E402
 from adapters.sui.signer import Ed25519Wallet  # noqa: E402
 from adapters.sui.transactions import Deployment, transaction_digest  # noqa: E402
-from application.ports import BatchContent, Chain, ChainDeposit, ChainUnavailable, Payout, SignedTransaction  # noqa: E402
+from application.ports import (  # noqa: E402
+    BatchContent,
+    Chain,
+    ChainDeposit,
+    ChainUnavailable,
+    ObjectRef,
+    Payout,
+    SignedTransaction,
+)
 from tests.fakes.sui_node import FakeSuiNode  # noqa: E402
 
 PACKAGE = "0x" + "a1" * 32
@@ -269,6 +277,45 @@ async def test_a_transaction_the_node_refuses_outright_answers_failed_effects(no
     answer = await chain.execute(stale)
     assert not answer.ok and "not available for consumption" in answer.error
     assert node.ledger.executions == 1
+
+
+@pytest.mark.parametrize(
+    ("tweak", "reason"),
+    [
+        ("another signer", "is not the sender"),
+        ("price under the reference", "under reference gas price"),
+        ("budget over the coin", "lower than the needed amount"),
+        ("unknown package", "Dependent package not found"),
+        ("wrong shared version", "was shared at version"),
+    ],
+)
+async def test_the_node_refuses_what_a_node_refuses_and_that_is_failed_effects(
+    node: FakeSuiNode, chain: SuiChain, tweak: str, reason: str
+) -> None:
+    from adapters.sui.transactions import build_batch_transaction
+
+    good = await chain.prepare(batch(1, Payout("USD", 1, BOB)))
+    gas = gas_data(good).Payment[0]
+    ref = ObjectRef(gas.ObjectID.to_address_str(), gas.SequenceNumber, gas.ObjectDigest.to_digest_str())
+    signer, price, budget, where = KEY, node.ledger.reference_gas_price, 10_000_000, deployment()
+    if tweak == "another signer":
+        signer = OperatorKey.from_private_key(Ed25519Wallet(bytes(32)).private_key)
+    elif tweak == "price under the reference":
+        price -= 1
+    elif tweak == "budget over the coin":
+        budget = 10**15
+    elif tweak == "unknown package":
+        where = dataclasses.replace(where, package_id="0x" + "99" * 32)
+    else:
+        usd = where.vaults["USD"]
+        where.vaults["USD"] = dataclasses.replace(usd, initial_shared_version=usd.initial_shared_version + 1)  # type: ignore[index]
+    tx_bytes = build_batch_transaction(batch(1, Payout("USD", 1, BOB)), where, KEY.address, [ref], price, budget)
+    tx = SignedTransaction(tx_bytes, signer.sign_transaction(tx_bytes), transaction_digest(tx_bytes), KEY.address)
+
+    effects = await chain.execute(tx)
+
+    assert not effects.ok and reason in effects.error and effects.checkpoint is None
+    assert node.ledger.executions == 0 and await chain.effects(tx.digest) is None
 
 
 async def test_the_effects_of_a_digest_the_chain_never_saw_are_none(chain: SuiChain) -> None:
