@@ -54,14 +54,14 @@ def u64(value: int) -> bytes:
     return value.to_bytes(8, "little")
 
 
-def deployment() -> Deployment:
+def deployment(*, package_id: str = PACKAGE, usd_vault: str = USD_VAULT, usd_shared_version: int = 3) -> Deployment:
     """The one place that builds a Deployment: adjust here if the merged module spells it differently."""
     from adapters.sui.transactions import VaultConfig
 
     return Deployment(
-        package_id=PACKAGE,
+        package_id=package_id,
         vaults={
-            "USD": VaultConfig(object_id=USD_VAULT, initial_shared_version=3, coin_type=USD_TYPE),
+            "USD": VaultConfig(object_id=usd_vault, initial_shared_version=usd_shared_version, coin_type=USD_TYPE),
             str(TOKEN): VaultConfig(object_id=TOKEN_VAULT, initial_shared_version=4, coin_type=TOKEN_TYPE),
         },
     )
@@ -305,10 +305,9 @@ async def test_the_node_refuses_what_a_node_refuses_and_that_is_failed_effects(
     elif tweak == "budget over the coin":
         budget = 10**15
     elif tweak == "unknown package":
-        where = dataclasses.replace(where, package_id="0x" + "99" * 32)
+        where = deployment(package_id="0x" + "99" * 32)
     else:
-        usd = where.vaults["USD"]
-        where.vaults["USD"] = dataclasses.replace(usd, initial_shared_version=usd.initial_shared_version + 1)  # type: ignore[index]
+        where = deployment(usd_shared_version=4)
     tx_bytes = build_batch_transaction(batch(1, Payout("USD", 1, BOB)), where, KEY.address, [ref], price, budget)
     tx = SignedTransaction(tx_bytes, signer.sign_transaction(tx_bytes), transaction_digest(tx_bytes), KEY.address)
 
@@ -454,9 +453,7 @@ async def test_malformed_vault_contents_are_a_clear_error(
 
 
 async def test_a_vault_of_another_type_or_a_short_pool_is_a_clear_error(node: FakeSuiNode) -> None:
-    wrong = deployment()
-    wrong.vaults["USD"] = dataclasses.replace(wrong.vaults["USD"], object_id=TOKEN_VAULT)  # type: ignore[index]
-    async with SuiChain(settings(node, deployment=wrong)) as chain:
+    async with SuiChain(settings(node, deployment=deployment(usd_vault=TOKEN_VAULT))) as chain:
         with pytest.raises(MalformedAnswer, match="not a vault::Vault"):
             await chain.vault("USD")
     node.corrupt(POOL, bytes.fromhex(POOL[2:]) + u64(1))
