@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+from adapters.sui.deployment import Deployment
 from adapters.sui.keys import OperatorKey
+from adapters.sui.node import SuiSettings
 from urllib.parse import urlsplit
 
 from adapters.mail.message import parse_mailbox
@@ -54,10 +56,8 @@ class Settings:
     withdrawal_fees: Mapping[str, Decimal] = field(default_factory=lambda: parse_withdrawal_fees(DEFAULT_WITHDRAWAL_FEES))
     settlement_seconds: float = 10.0
     local_chain_delay: float = 0.0
-    sui_url: str | None = None  # a full node's gRPC URL: settle on Sui instead of the local ledger
-    sui_graphql_url: str | None = None
-    sui_operator_key: str | None = None  # suiprivkey1…
-    sui_deployment: str | None = None  # JSON: the package, and each asset's vault and coin type
+    sui_operator_key: str | None = None  # suiprivkey1…: the settlement operator (the local ledger's too, when set)
+    sui: SuiSettings | None = None  # with PEOPLECOIN_SUI_URL: settle on a Sui full node instead of the local ledger
 
     @property
     def mail_dir(self) -> Path:
@@ -151,11 +151,23 @@ class Settings:
             withdrawal_fees=parse_withdrawal_fees(env.get("PEOPLECOIN_WITHDRAWAL_FEES") or DEFAULT_WITHDRAWAL_FEES),
             settlement_seconds=_seconds(env, "PEOPLECOIN_SETTLEMENT_SECONDS", "10", 0.05, 3600),
             local_chain_delay=_seconds(env, "PEOPLECOIN_LOCAL_CHAIN_DELAY", "0", 0, 60),
-            sui_url=env.get("PEOPLECOIN_SUI_URL") or None,
-            sui_graphql_url=env.get("PEOPLECOIN_SUI_GRAPHQL_URL") or None,
             sui_operator_key=_operator_key(env.get("PEOPLECOIN_SUI_OPERATOR_KEY") or None),
-            sui_deployment=env.get("PEOPLECOIN_SUI_DEPLOYMENT") or None,
+            sui=_sui(env),
         )
+
+
+def _sui(env: Mapping[str, str]) -> SuiSettings | None:
+    """The Sui adapter's settings (adapters/sui/node.py names every PEOPLECOIN_SUI_* variable), when
+    PEOPLECOIN_SUI_URL is set; then PEOPLECOIN_SUI_OPERATOR_KEY and PEOPLECOIN_SUI_DEPLOYMENT must be too."""
+    if not env.get("PEOPLECOIN_SUI_URL"):
+        return None
+    for needed in ("PEOPLECOIN_SUI_OPERATOR_KEY", "PEOPLECOIN_SUI_DEPLOYMENT"):
+        if not env.get(needed):
+            raise ConfigError(f"PEOPLECOIN_SUI_URL is set: {needed} must be set too (docs/settlement.md)")
+    try:
+        return SuiSettings.from_env(env, deployment=Deployment.parse(env["PEOPLECOIN_SUI_DEPLOYMENT"]))
+    except (ValueError, KeyError) as error:
+        raise ConfigError(f"the Sui settings do not hold: {error}") from None
 
 
 def _operator_key(text: str | None) -> str | None:

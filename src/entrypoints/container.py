@@ -25,6 +25,7 @@ from dependency_injector import containers, providers
 from adapters.auth.jwt import JwtAccessTokens
 from adapters.chain.local import LocalLedgerChain
 from adapters.sui.keys import OperatorKey
+from adapters.sui.node import SuiChain
 from adapters.eventstore.postgres import PostgresEventStore
 from adapters.eventstore.snapshots import RecorderSnapshots, encode_snapshot
 from adapters.eventstore.sqlite import SqliteEventStore
@@ -77,6 +78,7 @@ from application.projections.creators import CreatorsProjector
 from application.projections.depth import DepthProjector
 from application.projections.settlement import SettlementProjector
 from application.settlement.queries import SettlementQueries
+from application.settlement.deposits import DepositWatcher
 from application.settlement.settler import Settler
 from application.projections.runner import ProjectionRunner, ProjectionsBehind
 from application.projections.market import MarketProjector
@@ -221,7 +223,7 @@ class Container(containers.DeclarativeContainer):
     )
     depth_queries = providers.Singleton(DepthQueries, depth_view, read_your_writes, clock)
     chain = providers.Singleton(
-        lambda s: LocalLedgerChain(
+        lambda s: SuiChain(s.sui) if s.sui is not None else LocalLedgerChain(
             sqlalchemy_url(s.local_chain_url),
             operator_key=OperatorKey.parse(s.sui_operator_key) if s.sui_operator_key else None,
             delay=s.local_chain_delay,
@@ -230,6 +232,7 @@ class Container(containers.DeclarativeContainer):
     )
     exchange = providers.Singleton(Exchange, event_store, snapshot_store, clock, trading_queries, chain)
     settlement_queries = providers.Singleton(SettlementQueries, settlement_view, chain, clock, read_your_writes)
+    deposit_watcher = providers.Singleton(DepositWatcher, exchange, chain, event_store, clock)
     settler = providers.Singleton(
         lambda exchange, chain, view, runner, s: Settler(exchange, chain, view, views_caught_up(runner), s.settlement_seconds),
         exchange, chain, settlement_view, projections, settings,
@@ -352,6 +355,8 @@ class Runtime:
             await engine.try_to_lead()  # before serving: a lone process answers orders from its first request
             self._tasks.append(asyncio.create_task(engine.run(), name="engine-role"))
             self._tasks.append(asyncio.create_task(c.settler().run(), name="settler"))
+            if not c.chain().is_local:  # the local ledger's deposits are credited as an admin records them
+                self._tasks.append(asyncio.create_task(c.deposit_watcher().run(), name="deposit-watcher"))
             self._engine = engine
         tune_garbage_collector()
         self._tasks.append(asyncio.create_task(c.live_sessions().run(), name="live-sessions"))

@@ -18,15 +18,14 @@ from uuid import UUID
 import pytest
 from pysui.sui.sui_bcs import bcs
 
-from tests.fakes.sui_standins import install
 
-install()  # THROWAWAY until adapters.sui.keys / adapters.sui.transactions are merged in; then a no-op
 
 from adapters.sui.errors import DepositHistoryPruned, GasUnavailable, MalformedAnswer  # noqa: E402
 from adapters.sui.keys import OperatorKey  # noqa: E402
 from adapters.sui.node import DepositsComeFromTheChain, SuiChain, SuiSettings  # noqa: E402
 from adapters.sui.signer import Ed25519Wallet  # noqa: E402
-from adapters.sui.transactions import Deployment, transaction_digest  # noqa: E402
+from adapters.sui.deployment import Deployment, VaultConfig  # noqa: E402
+from adapters.sui.transactions import transaction_digest  # noqa: E402
 from application.ports import (  # noqa: E402
     BatchContent,
     Chain,
@@ -45,7 +44,7 @@ TOKEN_TYPE = "0x" + "c3" * 32 + "::creator::CREATOR"
 USD_VAULT = "0x" + "d4" * 32
 TOKEN_VAULT = "0x" + "e5" * 32
 POOL = "0x" + "f6" * 32
-KEY = OperatorKey.from_private_key(Ed25519Wallet(bytes(range(32))).private_key)
+KEY = OperatorKey.parse(Ed25519Wallet(bytes(range(32))).private_key)
 ALICE = "0x" + "01" * 32
 BOB = "0x" + "02" * 32
 
@@ -55,11 +54,8 @@ def u64(value: int) -> bytes:
 
 
 def deployment(*, package_id: str = PACKAGE, usd_vault: str = USD_VAULT, usd_shared_version: int = 3) -> Deployment:
-    """The one place that builds a Deployment: adjust here if the merged module spells it differently."""
-    from adapters.sui.transactions import VaultConfig
-
     return Deployment(
-        package_id=package_id,
+        package=package_id,
         vaults={
             "USD": VaultConfig(object_id=usd_vault, initial_shared_version=usd_shared_version, coin_type=USD_TYPE),
             str(TOKEN): VaultConfig(object_id=TOKEN_VAULT, initial_shared_version=4, coin_type=TOKEN_TYPE),
@@ -299,7 +295,7 @@ async def test_the_node_refuses_what_a_node_refuses_and_that_is_failed_effects(
     ref = ObjectRef(gas.ObjectID.to_address_str(), gas.SequenceNumber, gas.ObjectDigest.to_digest_str())
     signer, price, budget, where = KEY, node.ledger.reference_gas_price, 10_000_000, deployment()
     if tweak == "another signer":
-        signer = OperatorKey.from_private_key(Ed25519Wallet(bytes(32)).private_key)
+        signer = OperatorKey.parse(Ed25519Wallet(bytes(32)).private_key)
     elif tweak == "price under the reference":
         price -= 1
     elif tweak == "budget over the coin":

@@ -66,7 +66,8 @@ from adapters.sui.move_values import (
     pool_reserves,
     vault_balance,
 )
-from adapters.sui.transactions import Deployment, build_batch_transaction, transaction_digest
+from adapters.sui.deployment import Deployment
+from adapters.sui.transactions import build_batch_transaction, transaction_digest
 from application.ports import (
     BatchContent,
     ChainDeposit,
@@ -114,7 +115,7 @@ class SuiSettings:
         pools = json.loads(environ.get("PEOPLECOIN_SUI_POOLS") or "{}")
         return cls(
             url=environ["PEOPLECOIN_SUI_URL"],
-            operator_key=OperatorKey.from_private_key(environ["PEOPLECOIN_SUI_OPERATOR_KEY"]),
+            operator_key=OperatorKey.parse(environ["PEOPLECOIN_SUI_OPERATOR_KEY"]),
             deployment=deployment,
             gas_budget=int(environ.get("PEOPLECOIN_SUI_GAS_BUDGET") or 50_000_000),
             gas_object_id=environ.get("PEOPLECOIN_SUI_GAS_OBJECT") or None,
@@ -139,7 +140,7 @@ class SuiChain:
         self._node = NodeClient(settings.url, timeout=settings.rpc_timeout)
         self._deposits = CheckpointDepositScan(
             self._node,
-            types_package=settings.types_package_id or settings.deployment.package_id,
+            types_package=settings.types_package_id or settings.deployment.package,
             assets_by_coin_type={vault.coin_type: asset for asset, vault in settings.deployment.vaults.items()},
             from_checkpoint=settings.deposits_from_checkpoint,
             checkpoints_per_scan=settings.checkpoints_per_scan,
@@ -274,10 +275,7 @@ class SuiChain:
     # ----- what the chain holds -----
 
     async def vault(self, asset: str) -> Vault:
-        vaults = self._deployment.vaults
-        if asset not in vaults:
-            raise ValueError(f"the deployment has no vault for {asset!r}")
-        config = vaults[asset]
+        config = self._deployment.vault(asset)
         found = await self._object(config.object_id, f"the vault of {asset}")
         balance = vault_balance(config.object_id, found.object_type, config.coin_type, _bytes(found.contents))
         return Vault(
