@@ -151,6 +151,22 @@ def test_trades_settle_in_batches_with_proofs_withdrawals_are_paid_and_custody_e
     problem(market.client.get(f"{API}/tokens/ALICE/pool"), 404, "pool_not_configured")
     problem(market.client.get(f"{API}/settlement/batches/999999"), 404, "batch_not_found")
     problem(market.client.get(f"{API}/settlement/batches/nope"), 404, "not_found")
+    for hostile in ("0", "-1", str(2**63), str(10**30)):
+        problem(market.client.get(f"{API}/settlement/batches/{hostile}"), 404, "batch_not_found")
+    problem(market.client.get(f"{API}/settlement/batches", params={"cursor": "garbage"}), 422, "invalid_cursor")
+    problem(buyer.client.get(f"{API}/trades/not-a-uuid/proof", headers=buyer.headers), 404, "not_found")
+    problem(buyer.client.get(f"{API}/trades/{UUID(int=7)}/proof", headers=buyer.headers), 404, "trade_not_found")
+    problem(market.client.get(f"{API}/tokens/NOPE/vault"), 404, "token_not_found")
+
+    # a deposit recorded twice under one reference: credited once, in the vault once
+    for _ in range(2):
+        again = market.client.post(
+            f"{API}/admin/deposits", json={"address": buyer.address, "asset": "USD", "amount": "7", "reference": "wire-1"},
+            headers=market.admin.headers,
+        )
+        assert again.status_code in (200, 201), again.text
+    custody = market.client.get(f"{API}/custody").json()["assets"]
+    assert all(D(c["balance"]) == D(c["liabilities"]) for c in custody), custody
 
 
 def _withdrawal(trader: Trader, withdrawal_id: str) -> dict[str, Any]:
@@ -180,6 +196,33 @@ def test_a_failed_batch_fails_its_withdrawals_and_its_trades_are_settled_by_the_
     entry = _withdrawal(buyer, made["id"])
     assert entry["status"] == "failed"
     assert buyer.balance("USD")[1] == 0  # nothing held any more
+
+
+def test_kill_9_while_the_chain_holds_a_submitted_batch_confirms_it_once_after_the_restart(
+    start_server: Callable[..., Server],
+) -> None:
+    market = start_market(start_server, PEOPLECOIN_SETTLEMENT_SECONDS=INTERVAL, PEOPLECOIN_LOCAL_CHAIN_DELAY="3")
+    try:
+        creator = market.trader()
+        market.list_token("ALICE", creator)
+        buyer = market.trader(usd="1000")
+        creator.placed(**limit("ALICE", "sell", "1", "5"))
+        fill = buyer.placed(**limit("ALICE", "buy", "1", "5"))["fills"][0]
+        made = buyer.client.post(
+            f"{API}/users/me/withdrawals", json={"asset": "USD", "amount": "3", "to_address": buyer.address}, headers=buyer.headers
+        ).json()
+        submitted = settled(market, lambda bs: any(b["status"] == "submitted" for b in bs), seconds=20)
+        assert any(b["status"] == "submitted" for b in submitted), submitted
+        market.server.kill(signal.SIGKILL)  # the bytes are with the chain, which has not run them yet
+        market.server.start()
+        proof_of(buyer, fill["trade_id"])
+        found = settled(market, all_confirmed)
+        assert [b["status"] for b in found] == ["confirmed"] * len(found)
+        assert _withdrawal(buyer, made["id"])["status"] == "completed"
+        custody = market.client.get(f"{API}/custody").json()["assets"]
+        assert all(D(c["balance"]) == D(c["liabilities"]) for c in custody), custody  # paid once
+    finally:
+        market.client.close()
 
 
 def test_batches_proofs_and_custody_survive_kill_9_and_nothing_is_paid_twice(market: Market) -> None:

@@ -58,7 +58,7 @@ class SettlementQueries:
         return await self._view.batches(limit, before)
 
     async def batch(self, sequence: int) -> BatchRow:
-        found = await self._view.batch(sequence)
+        found = await self._view.batch(sequence) if 0 < sequence < 2**63 else None  # past a bigint: none
         if found is None:
             raise BatchNotFound(f"no settlement batch {sequence}")
         return found
