@@ -92,6 +92,17 @@ async def setting(views, store: Store, exchange, chain: Chain) -> tuple[Settler,
     return Settler(exchange, chain, settlement, caught_up, interval=0.01), runner
 
 
+async def trading_with_a_withdrawal(views):  # type: ignore[no-untyped-def]
+    """Three registered users who traded, one pending withdrawal, and a settler on the views."""
+    store, ids, chain = Store(), Ids(), Chain()
+    await registered(store)
+    exchange = await engine(store)
+    await busy(exchange, ids)
+    await withdraw(exchange, ids)
+    settler, runner = await setting(views, store, exchange, chain)
+    return store, exchange, chain, settler, runner
+
+
 async def registered(store: Store) -> None:
     for user in (ALICE, BOB, CAROL):
         await store.append([UserRegistered(originator_id=user, originator_version=1, at=T0, wallet_address=address(user))])
@@ -129,13 +140,8 @@ async def test_every_trade_of_a_confirmed_batch_has_a_proof_against_its_root_and
 
 
 async def test_a_failed_batch_releases_its_withdrawals_and_its_trades_are_proven_in_the_next(views) -> None:  # type: ignore[no-untyped-def]
-    store, ids, chain = Store(), Ids(), Chain()
-    await registered(store)
-    exchange = await engine(store)
-    await busy(exchange, ids)
-    await withdraw(exchange, ids)
+    store, exchange, chain, settler, runner = await trading_with_a_withdrawal(views)
     held = exchange.state.ledger.held(BOB, USD)
-    settler, runner = await setting(views, store, exchange, chain)
     chain.fail_next = 1
     failed = await settler.tick()
     assert failed is not None and failed.status == "failed" and exchange.state.ledger.held(BOB, USD) == held - 1_100
@@ -151,12 +157,7 @@ async def test_a_failed_batch_releases_its_withdrawals_and_its_trades_are_proven
 
 @pytest.mark.parametrize("silent", ["before", "after"])
 async def test_a_chain_that_does_not_answer_is_asked_again_never_failed_and_never_paid_twice(views, silent: str) -> None:  # type: ignore[no-untyped-def]
-    store, ids, chain = Store(), Ids(), Chain()
-    await registered(store)
-    exchange = await engine(store)
-    await busy(exchange, ids)
-    await withdraw(exchange, ids)
-    settler, runner = await setting(views, store, exchange, chain)
+    store, exchange, chain, settler, runner = await trading_with_a_withdrawal(views)
     chain.silent = silent
     step = await settler.tick()
     if silent == "before":  # nothing known: the batch stays submitted, and the same bytes go again
@@ -170,12 +171,7 @@ async def test_a_chain_that_does_not_answer_is_asked_again_never_failed_and_neve
 
 @pytest.mark.parametrize("stop_after", ["opened", "built", "submitted"])
 async def test_a_settler_killed_between_two_steps_resumes_from_the_log_and_pays_once(views, stop_after: str) -> None:  # type: ignore[no-untyped-def]
-    store, ids, chain = Store(), Ids(), Chain()
-    await registered(store)
-    exchange = await engine(store)
-    await busy(exchange, ids)
-    await withdraw(exchange, ids)
-    settler, runner = await setting(views, store, exchange, chain)
+    store, exchange, chain, settler, runner = await trading_with_a_withdrawal(views)
     await exchange.open_batch()
     if stop_after != "opened":
         built = await settler._build(exchange.state.batch)  # type: ignore[arg-type]
