@@ -40,6 +40,7 @@ bench: $(STAMP)
 	PYTHONPATH=src $(BIN)/python -m bench.ws_load
 	PYTHONPATH=src $(BIN)/python -m bench.creators
 	PYTHONPATH=src $(BIN)/python -m bench.projections
+	PYTHONPATH=src $(BIN)/python -m bench.settlement
 
 # Re-pin every dependency to what is installed now (after changing pyproject.toml).
 lock: $(STAMP)
