@@ -288,11 +288,13 @@ def build(settings: Settings) -> Container:
 
 
 async def open_stores(c: Container, seed: bool = True) -> None:
-    """Open the event store, bring the views' schema to head and seed a new store; what every tool needs first.
-    ``seed=False`` leaves the seeding to the caller (the demo seeds with its own clock)."""
+    """Open the event store, bring the views' schema to head, start the local ledger (its tables and operator key)
+    and seed a new store; what every tool needs first. ``seed=False`` leaves the seeding to the caller (the demo
+    seeds with its own clock)."""
     c.event_store()
     runner: ProjectionRunner = c.projections()
     await c.view_database().migrate(runner.names)
+    await c.chain().start()
     if not seed:
         return
     seeded = await c.seed_categories()()

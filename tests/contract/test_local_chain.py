@@ -12,11 +12,12 @@ import hashlib
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import pytest
 
 from adapters.chain.local import LocalLedgerChain
-from adapters.sui.deployment import UnknownAsset
+from adapters.sui.deployment import Deployment, UnknownAsset
 from adapters.sui.keys import OperatorKey
 from adapters.sui.signatures import transaction_signer
 from adapters.sui.transactions import parse_batch_transaction, transaction_digest
@@ -154,7 +155,7 @@ async def test_a_configured_operator_key_of_each_scheme_signs_as_is(open_chain: 
         assert (await ledger.execute(tx)).ok
 
 
-async def test_another_key_than_the_one_kept_is_not_made_on_the_next_start(open_chain: Open) -> None:
+async def test_two_processes_starting_at_once_make_and_keep_one_operator_key(open_chain: Open) -> None:
     first, second = open_chain(), open_chain()
     await asyncio.gather(first.start(), second.start())
     assert first.operator_address == second.operator_address
@@ -198,12 +199,12 @@ async def test_changed_bytes_under_the_operators_signature_are_refused(chain: Lo
 
 @pytest.mark.parametrize("garbage", [b"", b"\x00", b"garbage bytes", bytes(300)])
 async def test_garbage_bytes_signed_by_the_operator_are_refused(chain: LocalLedgerChain, garbage: bytes) -> None:
-    key = OperatorKey.parse((await chain_key(chain)).private_key)
+    key = chain_key(chain)
     tx = SignedTransaction(garbage, key.sign_transaction(garbage), transaction_digest(garbage), key.address)
     await assert_refused(chain, tx, "malformed_transaction")
 
 
-async def chain_key(chain: LocalLedgerChain) -> OperatorKey:
+def chain_key(chain: LocalLedgerChain) -> OperatorKey:
     """The key the ledger made for itself (tests only: the ledger never hands its key out)."""
     key = chain._key
     assert key is not None
@@ -228,10 +229,8 @@ async def test_a_transaction_paid_with_a_spent_gas_coin_is_refused_as_stale(chai
 
 
 async def test_a_transaction_for_a_vault_of_another_deployment_is_refused(chain: LocalLedgerChain, open_chain: Open) -> None:
-    from adapters.sui.deployment import Deployment  # noqa: PLC0415
-
     other = Deployment("0x" + "77" * 32, {"USD": chain.deployment.vault("USD")})
-    key = await chain_key(chain)
+    key = chain_key(chain)
     foreign = open_chain(operator_key=key, deployment=other)
     tx = await foreign.prepare(content(1, Payout("USD", 100, BOB)))
     await assert_refused(chain, tx, "malformed_transaction")
@@ -334,8 +333,6 @@ async def test_a_deposit_that_cannot_be_is_refused(chain: LocalLedgerChain, addr
 async def test_an_asset_without_a_vault_has_none_and_no_token_has_a_pool(chain: LocalLedgerChain) -> None:
     with pytest.raises(UnknownAsset):
         await chain.vault("EUR")
-    from uuid import UUID  # noqa: PLC0415
-
     assert await chain.pool(UUID(TOKEN)) is None
     assert (await chain.vault("0b5c61d4-6f0e-4f64-9a4c-64b3a1f1a0ff")).balance == 0
 

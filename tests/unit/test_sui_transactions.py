@@ -24,7 +24,7 @@ from pysui.sui.sui_bcs import bcs
 from pysui.sui.sui_crypto import SuiKeyPair
 
 from adapters.sui import bech32
-from adapters.sui.deployment import UnknownAsset
+from adapters.sui.deployment import UnknownAsset, VaultConfig
 from adapters.sui.encoding import address, byte_vector, u64, uleb128
 from adapters.sui.keys import OperatorKey
 from adapters.sui.signatures import sui_address, transaction_signer
@@ -210,7 +210,7 @@ def test_any_changed_byte_of_the_transaction_fails_the_signature(scheme):
 
 
 @pytest.mark.parametrize("scheme", SCHEMES)
-def test_any_changed_byte_of_the_signature_fails_it_or_names_no_operator(scheme):
+def test_any_changed_bit_of_the_signature_fails_it(scheme):
     key, tx = key_of(scheme), batch()
     signature = key.sign_transaction(tx)
     for i in range(len(signature)):
@@ -455,7 +455,7 @@ def test_a_transaction_that_is_not_exactly_a_batch_is_malformed(edit):
 def test_a_withdrawal_from_a_vault_that_is_not_that_assets_is_malformed():
     swapped = Deployment(
         LOCAL.package,
-        {"USD": LOCAL.vault("USD").__class__(LOCAL.vault(TOKEN_A).object_id, 1, LOCAL.vault("USD").coin_type)},
+        {"USD": VaultConfig(LOCAL.vault(TOKEN_A).object_id, 1, LOCAL.vault("USD").coin_type)},
         derives_token_vaults=False,
     )
     tx = batch(BatchContent(1, EMPTY_ROOT, 0, (Payout("USD", 5, ALICE),)), swapped)
