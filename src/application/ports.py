@@ -392,8 +392,14 @@ class Chain(Protocol):
 
     @property
     def operator_address(self) -> str:
-        """The address that signs and pays for every settlement transaction."""
+        """The address that signs and pays for every settlement transaction (known once started)."""
         ...
+
+    async def start(self) -> None:
+        """Get ready before the first call (the local ledger: its tables and its operator key); idempotent."""
+        ...
+
+    async def close(self) -> None: ...
 
     async def prepare(self, content: BatchContent) -> SignedTransaction:
         """Build the batch's transaction (gas payment, reference gas price and budget read from the chain) and sign

@@ -8,6 +8,7 @@ import hashlib
 
 import pytest
 
+from adapters.eventstore.snapshots import RecorderSnapshots
 from application.live.market import CommittedMarket
 from application.ports import SignedTransaction
 from application.trading.exchange import Exchange
@@ -17,7 +18,9 @@ from domain.settlement.batch import MAX_PAYOUTS
 from domain.settlement.errors import BatchNotLive
 from domain.settlement.events import BatchOpened
 from domain.shared.money import USD
-from tests.unit.test_exchange import ALICE, BOB, CAROL, TOKEN, Ids, Store, busy, engine, state
+from domain.token.errors import InvalidTokenParameters
+from domain.token.token import default_parameters
+from tests.unit.test_exchange import ALICE, BOB, CAROL, TOKEN, Clock, Ids, Store, busy, engine, order, state
 
 ADDRESS = "0x" + "b" * 64
 
@@ -80,7 +83,7 @@ async def test_a_batch_takes_every_trade_and_withdrawal_and_a_confirmed_one_pays
     assert first not in exchange.state.withdrawals and exchange.state.batch is None
     assert exchange.state.settled_trades == trades
 
-    await exchange.place(token, NewOrderFor(ids, CAROL, "buy", 1_100_000, TOKEN))  # one more trade
+    await exchange.place(token, order(ids, CAROL, "buy", 1_100_000, TOKEN))  # one more trade
     second = await settle(exchange, confirm=False)
     assert (second.sequence, second.trade_count, second.withdrawals) == (2, 1, (later,))
 
@@ -164,10 +167,26 @@ async def test_a_restart_or_a_snapshot_at_any_step_restores_the_live_batch_as_it
     assert (live.status if live else stop) == stop
 
 
-def NewOrderFor(ids: Ids, user, side: str, price: int, quantity: int):  # type: ignore[no-untyped-def]
-    from tests.unit.test_exchange import order
+class Mints:
+    """The local ledger's side of a listing: the supply put into the token's vault, by reference."""
 
-    return order(ids, user, side, price, quantity)
+    is_local = True
+
+    def __init__(self) -> None:
+        self.recorded: dict[str, int] = {}
+
+    async def record_deposit(self, address: str, asset: str, amount: int, reference: str) -> str:
+        self.recorded.setdefault(reference, amount)
+        return "local:" + reference
 
 
-_ = ALICE
+async def test_a_listing_puts_its_supply_in_the_ledgers_vault_once_and_a_refused_one_puts_nothing() -> None:
+    store, chain = Store(), Mints()
+    exchange = Exchange(store, RecorderSnapshots(store), Clock(), chain=chain)  # type: ignore[arg-type]
+    await exchange.start(await store.claim_writer())
+    listing = dict(name="Alice", creator_id=ALICE, creator_address="0x" + "a" * 64, initial_price=0, parameters=default_parameters())
+    with pytest.raises(InvalidTokenParameters):
+        await exchange.list_token(symbol="ALICE", total_supply=10**15, **listing)  # type: ignore[arg-type]
+    assert chain.recorded == {}
+    done = await exchange.list_token(symbol="ALICE", total_supply=1_000 * TOKEN, **listing)  # type: ignore[arg-type]
+    assert chain.recorded == {f"listing:{done.value.token_id}": 1_000 * TOKEN}  # type: ignore[attr-defined]

@@ -155,6 +155,9 @@ class SuiChain:
     def operator_address(self) -> str:
         return self._key.address
 
+    async def start(self) -> None:
+        """Nothing to prepare: the node is reached on the first call, and every call says when it cannot be."""
+
     async def close(self) -> None:
         await self._node.close()
 

@@ -491,14 +491,9 @@ class Exchange:
         token_id = token_id_for(symbol)
         if token_id in self.state.tokens:
             raise SymbolTaken(f"{symbol} is listed already")
-        if self._chain is not None:  # once per token: a listing retried after a failure mints nothing more
-            await self._chain.record_deposit(creator_address, str(token_id), total_supply, f"listing:{token_id}")
-            self._check_running()
-            if token_id in self.state.tokens:
-                raise SymbolTaken(f"{symbol} is listed already")
         now = self._clock.now()
         token = Token(listing_stream(token_id))
-        listing = token.list(
+        listing = token.list(  # every rule of a listing checked here, before the chain hears of it
             token_id=token_id,
             symbol=symbol,
             name=name,
@@ -509,6 +504,11 @@ class Exchange:
             parameters=parameters,
             at=now,
         )
+        if self._chain is not None:  # once per token: a listing retried after a failure mints nothing more
+            await self._chain.record_deposit(creator_address, str(token_id), total_supply, f"listing:{token_id}")
+            self._check_running()
+            if token_id in self.state.tokens:
+                raise SymbolTaken(f"{symbol} is listed already")
         book = self.state.open_book(token_id)
         book.open(symbol, parameters.decimals, parameters.tick_size, parameters.lot_size, parameters.min_size, now)
         events = token.collect_events() + book.collect_events()

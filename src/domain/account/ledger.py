@@ -119,6 +119,14 @@ def check_reference(reference: str) -> str:
     return reference
 
 
+def check_deposit(reference: str, amount: int, address: str = "") -> None:
+    """What a deposit must be, checked before anything records it (the chain's side included)."""
+    check_reference(reference)
+    if not 0 < amount <= MAX_QUOTE:
+        raise InvalidAmount("a deposit is more than zero and at most a billion")
+    check_text(address, "address")
+
+
 class Deposit(Aggregate):
     """One deposit, on the stream ``deposit_stream(reference)``: money that entered the exchange."""
 
@@ -136,9 +144,7 @@ class Deposit(Aggregate):
     ) -> Deposited:
         if self.recorded is not None:
             raise DepositRecorded("this reference was recorded already")
-        if not 0 < amount <= MAX_QUOTE:
-            raise InvalidAmount("a deposit is more than zero and at most a billion")
-        check_text(address, "address")
+        check_deposit(reference, amount, address)
         self._record(
             Deposited(
                 originator_id=self.id, originator_version=self.next_version, at=at,

@@ -18,6 +18,7 @@ from application.projections.market import Transaction
 from application.settlement.queries import SettlementQueries
 from application.queries import MarketQueries, ReadYourWrites, UserQueries
 from application.trading.exchange import DepositSnapshot, Exchange
+from domain.account.ledger import check_deposit
 from domain.account.errors import InvalidAmount
 from domain.creator.creator import creator_id_for
 from domain.identity.user import user_id_for, wallet_address
@@ -250,6 +251,7 @@ class AdminTradingController(Controller):
         if amount <= 0:
             raise InvalidAmount("a deposit is more than zero")
         reference = data.reference if data.reference is not None else f"admin:{ids()}"
+        check_deposit(reference, amount, address)  # before the chain records anything
         digest = await chain.record_deposit(address, asset, amount, reference)  # the chain keeps the first
         done = await exchange.deposit(user_id_for(address), asset, amount, reference, address, digest)
         recorded: DepositSnapshot = done.value  # type: ignore[assignment]
