@@ -21,10 +21,12 @@ from tests.e2e.helpers import API
 from tests.e2e.test_trading import D, Market, Trader, limit, problem, start_market
 from tests.support.wallets import Wallet
 
+SETTLE_LATER = "3600"  # withdrawals stay pending here; their settlement is tests/e2e/test_settlement.py's
+
 
 @pytest.fixture
 def market(start_server: Callable[..., Server]) -> Iterator[Market]:
-    m = start_market(start_server)
+    m = start_market(start_server, PEOPLECOIN_SETTLEMENT_SECONDS=SETTLE_LATER)
     yield m
     m.client.close()
 
@@ -125,7 +127,7 @@ def shown(found: dict[str, Any]) -> dict[str, Any]:
 def test_a_scripted_sequence_gives_the_portfolio_figures_computed_by_hand_and_the_same_after_a_restart_and_a_rebuild(
     start_server: Callable[..., Server],
 ) -> None:
-    market = start_market(start_server)
+    market = start_market(start_server, PEOPLECOIN_SETTLEMENT_SECONDS=SETTLE_LATER)
     buyer, seller, friend, _ = scripted(market)
     assert shown(portfolio(buyer)) == expected_buyer_portfolio()
 

@@ -52,25 +52,28 @@ class Settler:
         self.interval = interval
 
     async def run(self) -> None:
-        """Settle every ``interval`` seconds until cancelled; a failing tick is logged and tried again."""
+        """Settle every ``interval`` seconds until cancelled; a failing tick is logged and tried again. At start
+        a live batch is taken on at once (a restart resumes it); a new one opens an interval later."""
+        opening = False
         while True:
             try:
-                while (step := await self.tick()) is not None and step.status in ("confirmed", "failed"):
+                while (step := await self.tick(opening)) is not None and step.status in ("confirmed", "failed"):
                     pass  # a batch ended: what waited behind it goes at once
+                opening = True
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("settlement tick failed; trying again in %.0fs", self.interval)
             await asyncio.sleep(self.interval)
 
-    async def tick(self) -> Step | None:
-        """Open a batch if none is live and something waits, then take the live one as far as it goes now.
-        Nothing while this process does not run the engine (a standby's settler waits for its turn)."""
+    async def tick(self, opening: bool = True) -> Step | None:
+        """Open a batch if none is live and something waits (with ``opening``), then take the live one as far as it
+        goes now. Nothing while this process does not run the engine (a standby's settler waits for its turn)."""
         if self._exchange.mode is not Mode.RUNNING:
             return None
         batch = self._exchange.live_batch()
         if batch is None:
-            if (await self._exchange.open_batch()).value is None:
+            if not opening or (await self._exchange.open_batch()).value is None:
                 return None
             batch = self._exchange.live_batch()
             assert batch is not None
