@@ -136,7 +136,7 @@ async def main(orders: int, backends: list[str]) -> None:
     events += movements(ledger, max(orders // 20, 10))
     print(f"projections: {orders:,} commands and {max(orders // 20, 10):,} transfers/withdrawals -> {len(events):,} events")
     print(
-        f"{'backend':<9}{'events':>10}{'6 views s':>10}{'events/s':>11}{'10 views s':>10}{'events/s':>11}"
+        f"{'backend':<9}{'events':>10}{'6 views s':>10}{'events/s':>11}{'10 views s':>11}{'events/s':>11}"
         f"{'ratio':>8}{'bare s':>9}{'ratio':>9}"
     )
     for backend in backends:

@@ -50,6 +50,7 @@ class Settler:
         self._exchange, self._chain, self._view = exchange, chain, view
         self._caught_up = caught_up
         self.interval = interval
+        self._opened_at: dict[int, int] = {}  # a batch this settler opened: the log position of its opening
 
     async def run(self) -> None:
         """Settle every ``interval`` seconds until cancelled; a failing tick is logged and tried again. At start
@@ -73,8 +74,10 @@ class Settler:
             return None
         batch = self._exchange.live_batch()
         if batch is None:
-            if not opening or (await self._exchange.open_batch()).value is None:
+            done = await self._exchange.open_batch() if opening else None
+            if done is None or done.value is None:
                 return None
+            self._opened_at = {done.value.sequence: done.position}  # type: ignore[attr-defined]
             batch = self._exchange.live_batch()
             assert batch is not None
         return await self._drive(batch)
@@ -113,7 +116,8 @@ class Settler:
         """The batch's root and signed transaction; None while the views lag behind the batch's opening."""
         opened = batch.opened
         assert opened is not None
-        if not await self._caught_up(self._exchange.position):
+        # the views must have read the opening (one opened before a restart: everything stored so far)
+        if not await self._caught_up(self._opened_at.get(opened.sequence, self._exchange.position)):
             return None
         leaves = await self._view.leaves(opened.sequence)
         if len(leaves) != opened.trade_count:
