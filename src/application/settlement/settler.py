@@ -54,18 +54,22 @@ class Settler:
 
     async def run(self) -> None:
         """Settle every ``interval`` seconds until cancelled; a failing tick is logged and tried again. At start
-        a live batch is taken on at once (a restart resumes it); a new one opens an interval later."""
-        opening = False
+        a live batch is taken on at once (a restart resumes it); a new one opens an interval later. After a
+        confirmed batch what waited behind it goes at once; after failed ones the pause doubles (up to 64
+        intervals), so a chain that keeps refusing is not sent a new batch every moment."""
+        opening, failures = False, 0
         while True:
             try:
-                while (step := await self.tick(opening)) is not None and step.status in ("confirmed", "failed"):
-                    pass  # a batch ended: what waited behind it goes at once
+                while (step := await self.tick(opening)) is not None and step.status == "confirmed":
+                    failures = 0
+                if step is not None and step.status == "failed":
+                    failures += 1
                 opening = True
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("settlement tick failed; trying again in %.0fs", self.interval)
-            await asyncio.sleep(self.interval)
+            await asyncio.sleep(self.interval * min(2**failures, 64))
 
     async def tick(self, opening: bool = True) -> Step | None:
         """Open a batch if none is live and something waits (with ``opening``), then take the live one as far as it
