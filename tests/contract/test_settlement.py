@@ -5,6 +5,7 @@ without paying twice; the view equals a rebuild from the log."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from uuid import UUID
 
@@ -191,3 +192,15 @@ async def test_a_settler_killed_between_two_steps_resumes_from_the_log_and_pays_
     live = (await views[0].batch(1), await views[0].leaves(1))
     await runner.rebuild()
     assert (await views[0].batch(1), await views[0].leaves(1)) == live
+
+
+async def test_a_chain_that_refuses_every_batch_gets_them_ever_more_slowly(views) -> None:  # type: ignore[no-untyped-def]
+    store, exchange, chain, settler, runner = await trading_with_a_withdrawal(views)
+    chain.fail_next = 10**6
+    settler.interval = 0.02
+    running = asyncio.create_task(settler.run())
+    await asyncio.sleep(1.0)  # at a fixed pause that would be ~50 batches; doubling: 1 + 2 + 4 + 8 + 16 + 32 ticks
+    running.cancel()
+    opened = exchange.state.next_batch - 1
+    assert 2 <= opened <= 7, opened
+    assert chain.paid == [] and len(chain.ran) == opened
