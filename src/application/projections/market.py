@@ -207,8 +207,7 @@ class MarketProjector:
                             candles[key] = Candle(token, name, key[2], e.price, e.price, e.price, e.price, e.quantity, e.notional, 1)
                         else:
                             candle.add(e.price, e.quantity, e.notional)
-                    buyer, seller = (e.taker_user_id, e.maker_user_id) if e.taker_side == "buy" else (e.maker_user_id, e.taker_user_id)
-                    buyer_fee, seller_fee = (e.taker_fee, e.maker_fee) if e.taker_side == "buy" else (e.maker_fee, e.taker_fee)
+                    buyer, seller, buyer_fee, seller_fee = e.sides()
                     hold(token, buyer, e.quantity)
                     hold(token, seller, -e.quantity)
                     reference = str(e.trade_id)

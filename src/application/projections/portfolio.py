@@ -215,8 +215,7 @@ def _apply(event: object, row: _Row) -> None:
     match event:
         case TradeExecuted() as e:
             token, at = str(e.originator_id), e.at
-            buyer, seller = (e.taker_user_id, e.maker_user_id) if e.taker_side == "buy" else (e.maker_user_id, e.taker_user_id)
-            buyer_fee, seller_fee = (e.taker_fee, e.maker_fee) if e.taker_side == "buy" else (e.maker_fee, e.taker_fee)
+            buyer, seller, buyer_fee, seller_fee = e.sides()
             row(buyer, token, at).buy(e.quantity, e.notional + buyer_fee, at)
             _pay(row(buyer, USD, at), e.notional + buyer_fee, buyer_fee)
             row(seller, token, at).sell(e.quantity, e.notional - seller_fee, at)

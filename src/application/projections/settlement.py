@@ -16,7 +16,6 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from application.ports import Recorded, View
-from domain.orderbook.book import BUY
 from domain.orderbook.events import TradeExecuted
 from domain.settlement.events import BatchBuilt, BatchConfirmed, BatchFailed, BatchOpened, BatchSubmitted
 
@@ -106,18 +105,8 @@ class SettlementView(View, Protocol):
 
 
 def settlement_trade(e: TradeExecuted, position: int) -> SettlementTrade:
-    buyer_is_taker = e.taker_side == BUY
-    return SettlementTrade(
-        trade_id=e.trade_id,
-        token_id=e.originator_id,
-        buyer_id=e.taker_user_id if buyer_is_taker else e.maker_user_id,
-        seller_id=e.maker_user_id if buyer_is_taker else e.taker_user_id,
-        price=e.price,
-        quantity=e.quantity,
-        buyer_fee=e.taker_fee if buyer_is_taker else e.maker_fee,
-        seller_fee=e.maker_fee if buyer_is_taker else e.taker_fee,
-        position=position,
-    )
+    buyer, seller, buyer_fee, seller_fee = e.sides()
+    return SettlementTrade(e.trade_id, e.originator_id, buyer, seller, e.price, e.quantity, buyer_fee, seller_fee, position)
 
 
 class SettlementProjector:

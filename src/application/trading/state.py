@@ -178,5 +178,3 @@ class MarketState:
     def circulating(self, token: TokenListed) -> int:
         """The supply outside platform-held accounts (API.md: market cap = price × circulating supply)."""
         return token.total_supply - self.ledger.available(FEE_ACCOUNT, str(token.token_id))
-
-

@@ -53,6 +53,12 @@ class TradeExecuted(DomainEvent):
     buyer_paid: int  # taken from the buyer's hold: notional + the buyer's fee
     buyer_released: int  # returned from the buyer's hold to available (price improvement, a lower fee)
 
+    def sides(self) -> tuple[UUID, UUID, int, int]:
+        """(buyer, seller, the buyer's fee, the seller's fee): the taker is the buyer when it bought."""
+        if self.taker_side == "buy":
+            return self.taker_user_id, self.maker_user_id, self.taker_fee, self.maker_fee
+        return self.maker_user_id, self.taker_user_id, self.maker_fee, self.taker_fee
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OrderClosed(DomainEvent):
