@@ -351,6 +351,14 @@ class ChainUnavailable(Exception):
     """The chain did not answer (transport error, time-out): the transaction's outcome is unknown, never failed."""
 
 
+class ChainUnreadable(Exception):
+    """The chain answered with what the adapter cannot use (a misconfigured or hostile node, another layout)."""
+
+
+class VaultNotConfigured(LookupError):
+    """The deployment has no vault for this asset: the chain can neither show nor pay it."""
+
+
 @dataclass(frozen=True, slots=True)
 class Vault:
     """What the chain holds for one asset."""
@@ -417,7 +425,7 @@ class Chain(Protocol):
         ...
 
     async def vault(self, asset: str) -> Vault:
-        """The asset's vault as the chain holds it now."""
+        """The asset's vault as the chain holds it now; VaultNotConfigured when the deployment has none."""
         ...
 
     async def pool(self, token_id: UUID) -> Pool | None:

@@ -28,6 +28,7 @@ from typing import Any
 from uuid import UUID
 
 from adapters.sui.encoding import U64_MAX, normalized_address
+from application.ports import VaultNotConfigured
 from domain.shared.money import USD
 
 _IDENTIFIER = r"(?:[A-Za-z][A-Za-z0-9_]*|_[A-Za-z0-9_]+)"
@@ -36,7 +37,7 @@ _LOCAL_TOKEN_MODULE = re.compile(r"t_([0-9a-f]{32})")
 _VAULT_FIELDS = {"object_id", "initial_shared_version", "coin_type"}
 
 
-class UnknownAsset(ValueError):
+class UnknownAsset(VaultNotConfigured, ValueError):
     """An asset the deployment has no vault for."""
 
 

@@ -11,8 +11,10 @@ cannot pay for gas. Each carries a message an operator can act on.
 
 from __future__ import annotations
 
+from application.ports import ChainUnreadable
 
-class SuiNodeError(Exception):
+
+class SuiNodeError(ChainUnreadable):
     """The node answered, but not with something the adapter can use."""
 
 

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import asyncio
+from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 from uuid import UUID
 
-from application.ports import Chain, Clock, Pool, Vault
+from application.errors import ServiceUnavailable
+from application.ports import Chain, ChainUnavailable, ChainUnreadable, Clock, Pool, Vault, VaultNotConfigured
 from application.projections.settlement import BatchRow, SettlementView
 from application.queries import ReadYourWrites
 from application.settlement.settler import trade_leaf
 from domain.settlement.merkle import audit_path
 from domain.shared.errors import Conflict, NotFound
+
+T = TypeVar("T")
 
 
 class BatchNotFound(NotFound):
@@ -29,6 +34,16 @@ class NotSettledYet(Conflict):
 
 class PoolNotConfigured(NotFound):
     code = "pool_not_configured"
+
+
+class VaultNotFound(NotFound):
+    code = "vault_not_configured"
+
+
+class ChainNotAnswering(ServiceUnavailable):
+    """The chain did not answer, or not with anything usable: what it holds cannot be shown now."""
+
+    code = "chain_unavailable"
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,11 +99,32 @@ class SettlementQueries:
         return await self._view.settled(trade_ids)
 
     async def custody(self, assets: Sequence[str], liabilities: Mapping[str, int]) -> list[Custody]:
+        """Each asset's vault against its liabilities, the vaults read at once; an asset without a vault is left out."""
         now = self._clock.now()
-        return [Custody(await self._chain.vault(asset), liabilities.get(asset, 0), now) for asset in assets]
+        vaults = await self._reading(asyncio.gather(*(self._vault(asset) for asset in assets)))
+        return [Custody(vault, liabilities.get(vault.asset, 0), now) for vault in vaults if vault is not None]
+
+    async def vault(self, asset: str, liabilities: int) -> Custody:
+        found = await self._reading(self._vault(asset))
+        if found is None:
+            raise VaultNotFound("no vault is configured for this asset on the chain")
+        return Custody(found, liabilities, self._clock.now())
+
+    async def _vault(self, asset: str) -> Vault | None:
+        try:
+            return await self._chain.vault(asset)
+        except VaultNotConfigured:
+            return None
+
+    @staticmethod
+    async def _reading(read: Awaitable[T]) -> T:
+        try:
+            return await read
+        except (ChainUnavailable, ChainUnreadable) as error:
+            raise ChainNotAnswering(f"the chain cannot be read now: {error}") from error
 
     async def pool(self, token_id: UUID) -> tuple[Pool, datetime]:
-        found = await self._chain.pool(token_id)
+        found = await self._reading(self._chain.pool(token_id))
         if found is None:
             raise PoolNotConfigured("no AMM pool is configured for this token")
         return found, self._clock.now()

@@ -95,21 +95,24 @@ class CustodyController(Controller):
     path = "/api/v1"
     tags = ["settlement"]
 
-    @get("/custody", summary="What the chain holds for every asset against what users' balances add up to")
+    @get(
+        "/custody",
+        responses=problems(503),
+        summary="What the chain holds for every asset against what users' balances add up to",
+    )
     async def custody(self, settlement_queries: SettlementQueries, market: CommittedMarket) -> CustodyResponse:
         assets = [USD] + [str(t) for t in sorted(market.state.tokens)]
         found = await settlement_queries.custody(assets, market.state.ledger.totals())
         return CustodyResponse([_vault(c, market) for c in found])
 
-    @get("/tokens/{token_ref:str}/vault", responses=problems(404), summary="The token's vault on chain against its liabilities")
+    @get("/tokens/{token_ref:str}/vault", responses=problems(404, 503), summary="The token's vault on chain against its liabilities")
     async def vault(self, token_ref: str, settlement_queries: SettlementQueries, market: CommittedMarket) -> VaultResponse:
         asset = str(market.state.token(token_ref).token_id)
-        [found] = await settlement_queries.custody([asset], market.state.ledger.totals())
-        return _vault(found, market)
+        return _vault(await settlement_queries.vault(asset, market.state.ledger.totals().get(asset, 0)), market)
 
     @get(
         "/tokens/{token_ref:str}/pool",
-        responses=problems(404),
+        responses=problems(404, 503),
         summary="The token's AMM pool on chain, where one is configured (`404 pool_not_configured` otherwise)",
     )
     async def pool(self, token_ref: str, settlement_queries: SettlementQueries, market: CommittedMarket) -> PoolResponse:
