@@ -424,6 +424,11 @@ class Chain(Protocol):
         """The effects of an executed transaction; None when the chain has never executed it."""
         ...
 
+    def can_pay(self, asset: str) -> bool:
+        """Whether a batch could pay this asset out: the deployment has a vault for it. A withdrawal of any other
+        asset is refused when asked for, never left to stall every batch after it."""
+        ...
+
     async def vault(self, asset: str) -> Vault:
         """The asset's vault as the chain holds it now; VaultNotConfigured when the deployment has none."""
         ...

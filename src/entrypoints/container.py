@@ -238,8 +238,8 @@ class Container(containers.DeclarativeContainer):
         exchange, chain, settlement_view, projections, settings,
     )
     money = providers.Singleton(
-        lambda exchange, store, s, ids: MoneyMovement(exchange, store, NetworkFees(dict(s.withdrawal_fees)), ids),
-        exchange, event_store, settings, ids,
+        lambda exchange, store, s, ids, chain: MoneyMovement(exchange, store, NetworkFees(dict(s.withdrawal_fees)), ids, chain),
+        exchange, event_store, settings, ids, chain,
     )
     portfolio_queries = providers.Singleton(PortfolioQueries, portfolio_view, market_queries, read_your_writes, clock)
     category_queries = providers.Singleton(CategoryQueries, categories_view, read_your_writes)

@@ -335,6 +335,7 @@ async def test_an_asset_without_a_vault_has_none_and_no_token_has_a_pool(chain: 
         await chain.vault("EUR")
     assert await chain.pool(UUID(TOKEN)) is None
     assert (await chain.vault("0b5c61d4-6f0e-4f64-9a4c-64b3a1f1a0ff")).balance == 0
+    assert chain.can_pay("USD") and chain.can_pay("0b5c61d4-6f0e-4f64-9a4c-64b3a1f1a0ff") and not chain.can_pay("EUR")
 
 
 # ----- two processes -----

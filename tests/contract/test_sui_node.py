@@ -430,6 +430,7 @@ async def test_the_vault_and_pool_are_read_from_their_objects(chain: SuiChain) -
     pool = await chain.pool(TOKEN)
     assert pool is not None and (pool.object_id, pool.token_reserve, pool.usd_reserve) == (POOL, 7_000, 123_456)
     assert await chain.pool(UUID(int=1)) is None
+    assert chain.can_pay("USD") and chain.can_pay(str(TOKEN)) and not chain.can_pay(str(UUID(int=1)))
 
 
 @pytest.mark.parametrize(

@@ -100,6 +100,14 @@ def test_a_server_on_sui_credits_chain_deposits_settles_trades_and_pays_withdraw
     found = settled(m, lambda bs: all_confirmed(bs) and any(b["digest"] == entry["digest"] for b in bs))
     assert [b["status"] for b in found] == ["confirmed"] * len(found) and proof["batch"] in [b["sequence"] for b in found]
 
+    m.list_token("BOB", creator)  # listed, but the deployment has no vault for it: it cannot leave the platform
+    refused = creator.client.post(
+        f"{API}/users/me/withdrawals", json={"asset": "BOB", "amount": "1", "to_address": creator.address},
+        headers=creator.headers,
+    )
+    problem(refused, 422, "asset_not_withdrawable")
+    assert creator.balance("BOB") == (D(1_000_000), D(0))
+
     assert depositor.balance("USD")[0] == D(1000) - D(20) - D("0.1") - D(100) - D("0.1")  # trade + taker fee, 100 + fee
     custody = {c["asset"]: c for c in m.client.get(f"{API}/custody").json()["assets"]}
     assert set(custody) == {"USD", "ALICE"}

@@ -75,6 +75,7 @@ from application.ports import (
     Pool,
     SignedTransaction,
     Vault,
+    VaultNotConfigured,
 )
 
 BALANCE_MAX = 2**63 - 1  # what a BIGINT column holds
@@ -235,6 +236,13 @@ class LocalLedgerChain:
             await conn.execute(update(t.state).where(t.state.c.id == t.STATE_ROW).values(fail_next=n))
 
     # ----- vaults, pools and deposits -----
+
+    def can_pay(self, asset: str) -> bool:
+        try:
+            self.deployment.vault(asset)
+        except VaultNotConfigured:
+            return False
+        return True
 
     async def vault(self, asset: str) -> Vault:
         config = self.deployment.vault(asset)

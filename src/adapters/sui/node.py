@@ -77,6 +77,7 @@ from application.ports import (
     Pool,
     SignedTransaction,
     Vault,
+    VaultNotConfigured,
 )
 
 _EFFECTS_MASK = ["digest", "effects.status", "checkpoint"]
@@ -276,6 +277,13 @@ class SuiChain:
         raise MalformedAnswer(f"ListOwnedObjects: more than {_MAX_PAGES} pages of SUI coins for {owner}")
 
     # ----- what the chain holds -----
+
+    def can_pay(self, asset: str) -> bool:
+        try:
+            self._deployment.vault(asset)
+        except VaultNotConfigured:
+            return False
+        return True
 
     async def vault(self, asset: str) -> Vault:
         config = self._deployment.vault(asset)

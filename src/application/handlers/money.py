@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
 from uuid import UUID
 
-from application.ports import EventStore, IdGenerator
+from application.ports import Chain, EventStore, IdGenerator
 from application.trading.exchange import Done, Exchange
-from domain.account.errors import AssetNotFound, RecipientNotFound
+from domain.account.errors import AssetNotFound, AssetNotWithdrawable, RecipientNotFound
 from domain.identity.errors import InvalidWalletAddress
 from domain.identity.user import user_id_for, wallet_address
 from domain.shared.money import USD, USD_DECIMALS
@@ -45,8 +45,8 @@ class NetworkFees:
 
 
 class MoneyMovement:
-    def __init__(self, exchange: Exchange, store: EventStore, fees: NetworkFees, ids: IdGenerator) -> None:
-        self._exchange, self._store, self._fees, self._ids = exchange, store, fees, ids
+    def __init__(self, exchange: Exchange, store: EventStore, fees: NetworkFees, ids: IdGenerator, chain: Chain) -> None:
+        self._exchange, self._store, self._fees, self._ids, self._chain = exchange, store, fees, ids, chain
 
     def asset(self, ref: str) -> Asset:
         """``USD``, or a token the engine trades by symbol or id; 404 ``asset_not_found`` otherwise."""
@@ -81,6 +81,8 @@ class MoneyMovement:
 
     async def withdraw(self, *, owner: UUID, to_address: str, asset: Asset, amount: int, key: str = "") -> Done:
         address = wallet_address(to_address, "to_address")  # 422 invalid_address
+        if not self._chain.can_pay(asset.key):
+            raise AssetNotWithdrawable(f"{asset.symbol} cannot be withdrawn: the chain has no vault for it")
         return await self._exchange.withdraw(
             withdrawal_id=self._ids(), owner=owner, asset=asset.key, amount=amount,
             network_fee=self.network_fee(asset), to_address=address, key=key,

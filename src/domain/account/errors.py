@@ -24,6 +24,12 @@ class AssetNotFound(NotFound):
     code = "asset_not_found"
 
 
+class AssetNotWithdrawable(RuleViolation):
+    """The chain the platform settles on has no vault that could pay this asset out."""
+
+    code = "asset_not_withdrawable"
+
+
 class RecipientNotFound(NotFound):
     code = "recipient_not_found"
 
