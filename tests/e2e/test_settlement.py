@@ -233,13 +233,20 @@ def test_batches_proofs_and_custody_survive_kill_9_and_nothing_is_paid_twice(mar
     buyer = market.trader(usd="1000")
     creator.placed(**limit("ALICE", "sell", "1", "50"))
     fills = [buyer.placed(**limit("ALICE", "buy", "1", "1"))["fills"][0] for _ in range(5)]
-    buyer.client.post(
+    made = buyer.client.post(
         f"{API}/users/me/withdrawals", json={"asset": "USD", "amount": "5", "to_address": buyer.address}, headers=buyer.headers
     )
+    assert made.status_code == 201, made.text
     market.server.kill(signal.SIGKILL)  # somewhere in a batch's life
     market.server.start()
     for fill in fills:
         proof_of(buyer, fill["trade_id"])
+    # the trades may be settled by a batch opened before the withdrawal was asked for; the withdrawal then
+    # rides the next one, so wait for it to be paid before counting
+    deadline = time.monotonic() + 30
+    while _withdrawal(buyer, made.json()["id"])["status"] != "completed" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _withdrawal(buyer, made.json()["id"])["status"] == "completed"
     found = settled(market, all_confirmed)
     sequences = sorted(b["sequence"] for b in found)
     assert sequences == list(range(1, len(sequences) + 1))  # numbered without gaps
