@@ -6,7 +6,7 @@ database, a driver or a framework.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +17,8 @@ from domain.shared.aggregate import DomainEvent
 
 if TYPE_CHECKING:
     from application.live.market import Snapshot
+    from application.trading.commands import EngineCommand
+    from application.trading.exchange import Done
 
 
 class ConcurrencyConflict(Exception):
@@ -85,6 +87,32 @@ class WriterLease(Protocol):
 
 
 @runtime_checkable
+class CommandBus(Protocol):
+    """How an API process's trading commands reach the engine and its answers come back.
+
+    ``send`` answers the engine's ``Done``, or raises what the engine raised (a DomainError or
+    ApplicationError of the same kind and code), or ``EngineUnavailable`` when no answer came in time: then
+    the outcome is unknown. A command may be delivered to the engine more than once; ``command_id`` names it
+    (see application.trading.commands for why a second delivery does nothing)."""
+
+    async def start(self) -> None: ...
+
+    async def send(self, command_id: UUID, command: EngineCommand) -> Done: ...
+
+    async def close(self) -> None: ...
+
+
+class CommandQueue(Protocol):
+    """The engine's end of the command bus: every command, in the order sent, handed to ``handle`` one at a
+    time (each decided before the next starts; their commits may overlap), its outcome sent back."""
+
+    async def serve(self, handle: Callable[[EngineCommand], Awaitable[Done]]) -> None:
+        """Until cancelled. On start, first the commands a previous engine took and never answered."""
+        ...
+
+    async def close(self) -> None: ...
+
+
 class SnapshotStore(Protocol):
     """Snapshots of the committed market, each at a log position; the newest is where recovery starts."""
 

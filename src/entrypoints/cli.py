@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import sys
 from collections.abc import Awaitable, Callable
 
@@ -12,7 +13,7 @@ from application.commands import AddCategory, RenameCategory
 from application.projections.runner import ProjectionsBehind, UnknownProjection
 from domain.shared.errors import DomainError
 from entrypoints.config import ConfigError, Settings
-from entrypoints.container import Container, audit_checks, build, close_stores, open_stores
+from entrypoints.container import Container, Role, audit_checks, build, close_stores, open_stores
 from entrypoints.demo import run_demo
 from entrypoints.logs import configure_logging
 
@@ -26,9 +27,25 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(f"peoplecoin: {error}", file=sys.stderr)
         return 2
-    if args.command == "serve":
-        return _serve(settings)
+    if args.command in ROLES:
+        if args.command != Role.SERVE and not settings.redis_url:
+            print(
+                f"peoplecoin: {args.command} runs beside other processes: set PEOPLECOIN_REDIS_URL (their command bus) "
+                "and, for more than one machine, PEOPLECOIN_DATABASE_URL (docs/deployment.md)",
+                file=sys.stderr,
+            )
+            return 2
+        return _serve(dataclasses.replace(settings, role=args.command))
     return asyncio.run(_with_stores(settings, args))
+
+
+ROLES = {
+    Role.SERVE: "everything in one process, on the embedded default or on PostgreSQL and Redis",
+    Role.API: "serve the HTTP and WebSocket API; trading commands go to the engine process (needs Redis)",
+    Role.ENGINE: "run the matching engine (one leads, others stand by): commands from the api processes, group "
+    "commit, snapshots, settlement; serves only /health, /ready and /metrics (needs Redis)",
+    Role.PROJECTOR: "keep every view up to date from the log; serves only /health, /ready and /metrics (needs Redis)",
+}
 
 
 def _serve(settings: Settings) -> int:
@@ -155,7 +172,8 @@ async def _rename_category(c: Container, args: argparse.Namespace) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="peoplecoin", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("serve", help="serve the HTTP and WebSocket API")
+    for role, text in ROLES.items():
+        commands.add_parser(role.value, help=text)
 
     projections = commands.add_parser("projections", help="views built from the event log")
     views = projections.add_subparsers(dest="verb", required=True)

@@ -58,6 +58,8 @@ class Settings:
     local_chain_delay: float = 0.0
     sui_operator_key: str | None = None  # suiprivkey1…: the settlement operator (the local ledger's too, when set)
     sui: SuiSettings | None = None  # with PEOPLECOIN_SUI_URL: settle on a Sui full node instead of the local ledger
+    command_timeout: float = 5.0  # how long an api process waits for the engine's answer before a 503
+    role: str = "serve"  # the subcommand this process runs (entrypoints.roles); not from the environment
 
     @property
     def mail_dir(self) -> Path:
@@ -153,6 +155,7 @@ class Settings:
             local_chain_delay=_seconds(env, "PEOPLECOIN_LOCAL_CHAIN_DELAY", "0", 0, 60),
             sui_operator_key=_operator_key(env.get("PEOPLECOIN_SUI_OPERATOR_KEY") or None),
             sui=_sui(env),
+            command_timeout=_seconds(env, "PEOPLECOIN_COMMAND_TIMEOUT", "5", 0.1, 60),
         )
 
 

@@ -17,12 +17,15 @@ import hashlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
+from enum import StrEnum
 from datetime import timedelta
 from typing import TypeVar, cast
 
 from dependency_injector import containers, providers
 
 from adapters.auth.jwt import JwtAccessTokens
+from adapters.commands.memory import InProcessCommands
+from adapters.commands.redis_streams import RedisCommandBus, RedisCommandQueue
 from adapters.chain.local import LocalLedgerChain
 from adapters.sui.keys import OperatorKey
 from adapters.sui.node import SuiChain
@@ -89,6 +92,8 @@ from application.live.follower import MarketFollower
 from application.queries import CategoryQueries, DepthQueries, MarketQueries, ReadYourWrites, TradingQueries, UserQueries
 from application.trading.audit import MoneyCheck
 from application.trading.exchange import Exchange
+from application.trading.service import EngineClient, EngineService
+from application.tasks import stop_task
 from entrypoints.config import Settings
 from entrypoints.engine import AppendNudges, EngineRole
 from entrypoints.http.ratelimit import LiveLimits
@@ -231,6 +236,19 @@ class Container(containers.DeclarativeContainer):
         settings,
     )
     exchange = providers.Singleton(Exchange, event_store, snapshot_store, clock, trading_queries, chain)
+    engine_service = providers.Singleton(EngineService, exchange)
+    # serve: the engine's handler called in-process; the other roles: Redis Streams between processes
+    command_bus = providers.Singleton(
+        lambda s, pubsub: InProcessCommands() if s.role == "serve"
+        else RedisCommandBus(s.redis_url, s.redis_prefix, pubsub, s.command_timeout),
+        settings, pubsub,
+    )
+    command_queue = providers.Singleton(
+        lambda s, pubsub, bus: bus if s.role == "serve"
+        else RedisCommandQueue(s.redis_url, s.redis_prefix, pubsub, expire_after=s.command_timeout),
+        settings, pubsub, command_bus,
+    )
+    engine = providers.Singleton(EngineClient, command_bus, market_follower, event_store, ids)
     settlement_queries = providers.Singleton(SettlementQueries, settlement_view, chain, clock, read_your_writes)
     deposit_watcher = providers.Singleton(DepositWatcher, exchange, chain, event_store, clock)
     settler = providers.Singleton(
@@ -238,8 +256,8 @@ class Container(containers.DeclarativeContainer):
         exchange, chain, settlement_view, projections, settings,
     )
     money = providers.Singleton(
-        lambda exchange, store, s, ids, chain: MoneyMovement(exchange, store, NetworkFees(dict(s.withdrawal_fees)), ids, chain),
-        exchange, event_store, settings, ids, chain,
+        lambda engine, store, s, ids, chain: MoneyMovement(engine, store, NetworkFees(dict(s.withdrawal_fees)), ids, chain),
+        engine, event_store, settings, ids, chain,
     )
     portfolio_queries = providers.Singleton(PortfolioQueries, portfolio_view, market_queries, read_your_writes, clock)
     category_queries = providers.Singleton(CategoryQueries, categories_view, read_your_writes)
@@ -253,7 +271,7 @@ class Container(containers.DeclarativeContainer):
     # the creator side: what is listed comes from the committed market, which every process keeps
     listed = providers.Singleton(lambda follower: lambda token_id: follower.market.state.tokens.get(token_id), market_follower)
     documents = providers.Singleton(Documents, event_store, clock, ids, signature_verifier)
-    onboarding = providers.Singleton(Onboarding, event_store, clock, ids, randomness, exchange, listed)
+    onboarding = providers.Singleton(Onboarding, event_store, clock, ids, randomness, engine, listed)
     creator_lookup = providers.Singleton(CreatorLookup, event_store, listed)
     creator_profiles = providers.Singleton(CreatorProfiles, event_store, clock, ids, creator_lookup, listed)
     social = providers.Singleton(Social, event_store, clock, ids, creator_lookup)
@@ -328,32 +346,64 @@ async def replay_views(c: Container) -> AsyncIterator[Replay]:
         yield Replay(runner, view_reader(scratch), where)
 
 
+class Role(StrEnum):
+    """What a process runs: each a ``peoplecoin`` subcommand, all from one configuration (docs/deployment.md)."""
+
+    SERVE = "serve"  # everything in one process: the embedded default
+    API = "api"  # HTTP and WebSocket; trading commands go to the engine over Redis Streams
+    ENGINE = "engine"  # the one fenced writer: matching, group commit, snapshots, settlement
+    PROJECTOR = "projector"  # every view, from the log
+
+    @property
+    def serves_api(self) -> bool:
+        return self in (Role.SERVE, Role.API)
+
+    @property
+    def runs_engine(self) -> bool:
+        return self in (Role.SERVE, Role.ENGINE)
+
+    @property
+    def projects(self) -> bool:
+        return self in (Role.SERVE, Role.PROJECTOR)
+
+
 class Runtime:
-    """The serving process's life: stores open, the committed market loaded and followed, the engine run
-    where this process holds the writer lease (or stood by until it can), projections running; closed in reverse."""
+    """A process's life, by its role: stores open; the committed market loaded and followed (not in a projector);
+    the engine run where this process holds the writer lease (or stood by until it can), taking commands while
+    it leads; views projected; all of it closed in reverse."""
 
     def __init__(self, c: Container) -> None:
         self.c = c
+        self.role = Role(c.settings().role)
         self._tasks: list[asyncio.Task[None]] = []
         self._engine: EngineRole | None = None
         self._nudges = AppendNudges(c.pubsub()) if c.settings().redis_url else None
 
     async def start(self) -> None:
-        c = self.c
+        c, role = self.c, self.role
         await open_stores(c)
         store = c.event_store()
         runner: ProjectionRunner = c.projections()
         follower: MarketFollower = c.market_follower()
-        follower.publish_to(c.live_feed().publish)
-        store.listen(runner.wake)
-        store.listen(follower.wake)
-        await follower.load()
-        self._tasks.append(asyncio.create_task(follower.run(), name="follow-the-log"))
+        wake: list[Callable[..., None]] = [runner.wake] if role.projects else []
+        if role is not Role.PROJECTOR:
+            if role.serves_api:
+                follower.publish_to(c.live_feed().publish)
+            wake.append(follower.wake)
+            await follower.load()
+            self._tasks.append(asyncio.create_task(follower.run(), name="follow-the-log"))
+        for listener in wake:
+            store.listen(listener)
         if self._nudges is not None:
             store.listen(self._nudges.appended)
-            self._tasks.append(asyncio.create_task(self._nudges.listen(follower.wake), name="hear-appends"))
-        if c.settings().engine:
-            engine = EngineRole(c.writer_lease(), store, c.exchange(), follower)
+            self._tasks.append(asyncio.create_task(self._nudges.listen(lambda: [w() for w in wake]), name="hear-appends"))
+        if role.serves_api:
+            await c.command_bus().start()
+        if role is Role.SERVE:  # the in-process bus: the engine's handler answers 503 engine_elsewhere while standing by
+            self._tasks.append(asyncio.create_task(c.command_queue().serve(c.engine_service().handle), name="commands"))
+        if role.runs_engine and c.settings().engine:
+            duty = None if role is Role.SERVE else lambda: c.command_queue().serve(c.engine_service().handle)
+            engine = EngineRole(c.writer_lease(), store, c.exchange(), follower, while_leading=duty)
             await engine.try_to_lead()  # before serving: a lone process answers orders from its first request
             self._tasks.append(asyncio.create_task(engine.run(), name="engine-role"))
             self._tasks.append(asyncio.create_task(c.settler().run(), name="settler"))
@@ -361,26 +411,33 @@ class Runtime:
                 self._tasks.append(asyncio.create_task(c.deposit_watcher().run(), name="deposit-watcher"))
             self._engine = engine
         tune_garbage_collector()
-        self._tasks.append(asyncio.create_task(c.live_sessions().run(), name="live-sessions"))
-        try:
-            await runner.catch_up()
-        except ProjectionsBehind as behind:  # poison is set aside; this is a view whose database refused
-            log.warning("starting with views behind (the runner keeps trying): %s", behind)
-        self._tasks.append(asyncio.create_task(runner.run(), name="projections"))
+        if role.serves_api:
+            self._tasks.append(asyncio.create_task(c.live_sessions().run(), name="live-sessions"))
+        if role.projects:
+            try:
+                await runner.catch_up()
+            except ProjectionsBehind as behind:  # poison is set aside; this is a view whose database refused
+                log.warning("starting with views behind (the runner keeps trying): %s", behind)
+            self._tasks.append(asyncio.create_task(runner.run(), name="projections"))
 
     async def stop(self) -> None:
+        leading = self._engine is not None and self._engine.leading
+        if self._engine is not None:  # no new commands; those decided are stored and answered
+            await self._engine.stop_duty()
         for task in reversed(self._tasks):
-            task.cancel()
-            with suppress(asyncio.CancelledError):
-                await task
+            await stop_task(task)
         await self.c.exchange().close()
-        if self._engine is not None and self._engine.leading:
+        if leading:
             follower: MarketFollower = self.c.market_follower()
             with suppress(Exception):  # a snapshot now makes the next start short; without one it is only longer
                 await follower.catch_up()
                 if follower.market.position > follower.snapshotted_at:
                     await follower.snapshot()
             await self.c.writer_lease().release()
+        if self.role.serves_api:
+            await self.c.command_bus().close()
+        if self.role is Role.ENGINE:
+            await self.c.command_queue().close()
         await close_clients(self.c)
         await close_stores(self.c)
 

@@ -17,9 +17,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from application.live.follower import MarketFollower
+from application.tasks import stop_task
 from application.ports import EventStore, PubSub, WriterLease
 from application.trading.exchange import Exchange
 
@@ -29,8 +30,19 @@ LEASE_RETRY = 1.0  # seconds between a standby's attempts to take the lease
 
 
 class EngineRole:
-    def __init__(self, lease: WriterLease, store: EventStore, exchange: Exchange, follower: MarketFollower) -> None:
+    def __init__(
+        self,
+        lease: WriterLease,
+        store: EventStore,
+        exchange: Exchange,
+        follower: MarketFollower,
+        while_leading: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        """``while_leading``: run from the moment this process leads until it stands down (the command queue
+        of an ``engine`` process: a standby takes no commands)."""
         self._lease, self._store, self._exchange, self._follower = lease, store, exchange, follower
+        self._while_leading = while_leading
+        self._duty: asyncio.Task[None] | None = None
         self.leading = False
         self._said_standby = False
 
@@ -54,16 +66,28 @@ class EngineRole:
             return False
         self._follower.writes_snapshots = True
         self.leading, self._said_standby = True, False
+        if self._while_leading is not None:
+            self._duty = asyncio.create_task(self._while_leading(), name="engine-duty")
         return True
+
+    async def stand_down(self, reason: str) -> None:
+        self.leading = False
+        self._follower.writes_snapshots = False
+        self._exchange.stand_down(reason)
+        await self.stop_duty()
+
+    async def stop_duty(self) -> None:
+        """Stop what runs while leading (a stopping process: no new commands; those taken are answered)."""
+        if self._duty is not None:
+            await stop_task(self._duty)
+            self._duty = None
 
     async def run(self) -> None:
         """Lead while the lease holds; stand by and try again when it does not. Until cancelled."""
         while True:
             if self.leading:
                 await self._lease.lost()
-                self.leading = False
-                self._follower.writes_snapshots = False
-                self._exchange.stand_down("the writer lease was lost")
+                await self.stand_down("the writer lease was lost")
             elif not await self.try_to_lead():
                 await asyncio.sleep(LEASE_RETRY)
 
@@ -111,3 +135,4 @@ class AppendNudges:
         if now - self._complained > 10:
             log.warning(message)
             self._complained = now
+

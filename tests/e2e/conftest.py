@@ -29,12 +29,13 @@ def free_port() -> int:
 
 @dataclass
 class Server:
-    """One ``peoplecoin serve`` process; restartable on the same data dir and database."""
+    """One ``peoplecoin serve`` (or api, engine, projector) process; restartable on the same data dir and database."""
 
     env: dict[str, str]
     log_path: Path
     process: subprocess.Popen[bytes] | None = None
     port: int = field(default_factory=free_port)
+    role: str = "serve"  # the peoplecoin subcommand: serve, api, engine or projector
 
     @property
     def url(self) -> str:
@@ -43,7 +44,7 @@ class Server:
     def start(self) -> Server:
         env = {**self.env, "PEOPLECOIN_PORT": str(self.port)}
         log = self.log_path.open("ab")
-        self.process = subprocess.Popen([str(BIN / "peoplecoin"), "serve"], env=env, stdout=log, stderr=log)
+        self.process = subprocess.Popen([str(BIN / "peoplecoin"), self.role], env=env, stdout=log, stderr=log)
         deadline = time.monotonic() + STARTUP_TIMEOUT
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

@@ -13,7 +13,8 @@ from decimal import ROUND_CEILING, Decimal
 from uuid import UUID
 
 from application.ports import Chain, EventStore, IdGenerator
-from application.trading.exchange import Done, Exchange
+from application.trading.exchange import Done
+from application.trading.service import EngineClient
 from domain.account.errors import AssetNotFound, AssetNotWithdrawable, RecipientNotFound
 from domain.identity.errors import InvalidWalletAddress
 from domain.identity.user import user_id_for, wallet_address
@@ -45,21 +46,21 @@ class NetworkFees:
 
 
 class MoneyMovement:
-    def __init__(self, exchange: Exchange, store: EventStore, fees: NetworkFees, ids: IdGenerator, chain: Chain) -> None:
+    def __init__(self, exchange: EngineClient, store: EventStore, fees: NetworkFees, ids: IdGenerator, chain: Chain) -> None:
         self._exchange, self._store, self._fees, self._ids, self._chain = exchange, store, fees, ids, chain
 
-    def asset(self, ref: str) -> Asset:
+    async def asset(self, ref: str) -> Asset:
         """``USD``, or a token the engine trades by symbol or id; 404 ``asset_not_found`` otherwise."""
         if ref.strip().upper() == USD:
             return Asset(USD, USD, USD_DECIMALS)
         try:
-            token = self._exchange.token(ref)
+            token = await self._exchange.token(ref)
         except TokenNotFound:
             raise AssetNotFound(f"no asset {ref!r}") from None
         return Asset(str(token.token_id), token.symbol, token.decimals)
 
-    def listed(self) -> Mapping[UUID, TokenListed]:
-        return self._exchange.listed()
+    async def listed(self) -> Mapping[UUID, TokenListed]:
+        return await self._exchange.listed()
 
     def network_fee(self, asset: Asset) -> int:
         return self._fees.of(asset)

@@ -11,12 +11,13 @@ decision, then the creator; a retry after a crash in between finishes it.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Protocol
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
 from application.ports import Clock, EventStore, IdGenerator, PersonalMessageVerifier, Randomness
-from application.trading.exchange import Exchange
+from application.trading.exchange import Done
 from application.unit_of_work import Committed, UnitOfWork, run_command
 from domain.creator.categories import CATALOG_ID, CategoryCatalog
 from domain.creator.creator import Creator, HandleClaim, creator_id_for, handle_stream
@@ -52,7 +53,7 @@ from domain.creator.onboarding import (
 from domain.identity.user import User
 from domain.token.errors import SymbolTaken
 from domain.token.events import TokenListed
-from domain.token.token import check_listing, default_parameters, token_id_for
+from domain.token.token import MarketParameters, check_listing, default_parameters, token_id_for
 
 ROLE_CREATOR = "creator"
 
@@ -184,6 +185,25 @@ class Approval:
     token_id: UUID
 
 
+class Listings(Protocol):
+    """Where an approval lists its token: the engine (EngineClient), or an Exchange run in this process (the demo)."""
+
+    async def list_token(
+        self,
+        *,
+        symbol: str,
+        name: str,
+        creator_id: UUID,
+        creator_address: str,
+        total_supply: int,
+        initial_price: int,
+        parameters: MarketParameters,
+        owner_id: UUID | None = None,
+    ) -> Done: ...
+
+    async def listing(self, token_id: UUID) -> TokenListed | None: ...
+
+
 class Onboarding:
     def __init__(
         self,
@@ -191,7 +211,7 @@ class Onboarding:
         clock: Clock,
         ids: IdGenerator,
         random: Randomness,
-        exchange: Exchange,
+        exchange: Listings,
         listed: Callable[[UUID], TokenListed | None],
     ) -> None:
         """``listed(token_id)``: the token listed under that id, as the committed market has it."""
@@ -311,7 +331,7 @@ class Onboarding:
                     parameters=default_parameters(),
                 )
             except SymbolTaken:
-                listed = self._exchange.state.tokens.get(token_id)
+                listed = await self._exchange.listing(token_id)
                 if listed is None or listed.creator_id != approval.creator_id:
                     raise SymbolUnavailable(f"{submitted.token_symbol} was listed meanwhile", SymbolReason.TAKEN.value) from None
         elif listed.creator_id != approval.creator_id:

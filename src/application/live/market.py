@@ -32,7 +32,7 @@ from domain.orderbook.order import BUY, GTC, LIMIT, SELL, Fill, Liquidity, Order
 from domain.shared.aggregate import DomainEvent
 
 RECENT_TRADES = 50
-SNAPSHOT_FORMAT = 3  # bump whenever a snapshot's shape changes: older ones are then ignored, the log replayed
+SNAPSHOT_FORMAT = 4  # bump whenever a snapshot's shape changes: older ones are then ignored, the log replayed
 
 BookEvent = OrderAccepted | TradeExecuted | OrderClosed
 

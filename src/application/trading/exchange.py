@@ -29,6 +29,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Generic, TypeVar
 from uuid import UUID
 
 from application.errors import ServiceUnavailable
@@ -93,11 +94,14 @@ class PlacementSnapshot:
     repeated: bool
 
 
+E = TypeVar("E", bound=DomainEvent)
+
+
 @dataclass(frozen=True, slots=True)
-class Repeatable:
+class Repeatable(Generic[E]):
     """A keyed command's outcome: ``repeated`` when the key was used before and this is the first result."""
 
-    value: DomainEvent
+    value: E
     repeated: bool
 
 
@@ -226,6 +230,9 @@ class Exchange:
         self._check_running()
         return self.state.token(ref)
 
+    async def listing(self, token_id: UUID) -> TokenListed | None:
+        return self.state.tokens.get(token_id)
+
     def listed(self) -> Mapping[UUID, TokenListed]:
         """The tokens the engine trades, for a command's answer. Taken before the command and held across its
         await: a recovery meanwhile replaces the state, and a listing never changes."""
@@ -320,7 +327,7 @@ class Exchange:
             )
             return transfer.collect_events(), Repeatable(made, bool(stored))
 
-        return await self._once(stream, decide, keyed=bool(key))
+        return await self._once(stream, decide)
 
     async def withdraw(
         self,
@@ -348,7 +355,7 @@ class Exchange:
                 self.state.withdrawals[stream] = withdrawal
             return withdrawal.collect_events(), Repeatable(requested, bool(stored))
 
-        return await self._once(stream, decide, keyed=bool(key))
+        return await self._once(stream, decide)
 
     async def cancel_withdrawal(self, owner: UUID, withdrawal_id: UUID) -> Done:
         withdrawal = await self._pending_withdrawal(withdrawal_id, owner)
@@ -453,18 +460,18 @@ class Exchange:
         self,
         stream: UUID,
         decide: Callable[[list[DomainEvent]], tuple[list[DomainEvent], object]],
-        keyed: bool = True,
     ) -> Done:
         """Decide a command whose stream is named by what makes it unique (a deposit's reference, an
         idempotency key): ``decide`` is given what is stored there and answers the first result when there is
         one. Commands on one stream run one after another, so a repeat sent while the first is still being
-        stored waits for it, then finds it stored."""
+        stored waits for it, then finds it stored. A transfer or withdrawal without a key is named by its own
+        id, so a second delivery of the same command finds the first too (application.trading.commands)."""
         while (busy := self._in_flight.get(stream)) is not None:
             await asyncio.wait([busy])
         done = asyncio.get_running_loop().create_future()
         self._in_flight[stream] = done
         try:
-            stored = await self._store.read_stream(stream) if keyed else []
+            stored = await self._store.read_stream(stream)
             self._check_running()  # the read above awaited: the engine may have stopped meanwhile
             events, value = decide(stored)
             return await self._commit_events(events, value)

@@ -10,7 +10,7 @@ equals a copy that replayed the whole log from the start.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from uuid import UUID
 
 from domain.account.events import (
@@ -49,6 +49,7 @@ class MarketStateSnapshot:
     batch_opened: BatchOpened | None = None
     batch_built: BatchBuilt | None = None
     batch_submitted: BatchSubmitted | None = None
+    closed_orders: list[UUID] = field(default_factory=list)  # recently closed order ids, oldest first
 
 
 class MarketState:
@@ -133,6 +134,7 @@ class MarketState:
             batch_submitted=self.batch.submitted if self.batch else None,
             next_batch=self.next_batch,
             settled_trades=self.settled_trades,
+            closed_orders=list(self.open_orders.closed),
         )
 
     @classmethod
@@ -148,6 +150,7 @@ class MarketState:
             live = [e for e in (kept.batch_opened, kept.batch_built, kept.batch_submitted) if e is not None]
             state.batch = SettlementBatch.replay(kept.batch_opened.originator_id, live)
         state.next_batch, state.settled_trades = kept.next_batch, kept.settled_trades
+        state.open_orders.closed = dict.fromkeys(kept.closed_orders)
         return state
 
     # ----- questions -----

@@ -23,6 +23,7 @@ from domain.account.ledger import FEE_ACCOUNT, Ledger
 from domain.orderbook.errors import (
     BelowMinSize,
     InvalidOrder,
+    OrderAlreadyPlaced,
     InvalidPriceTick,
     InvalidQuantityLot,
     OrderNotFound,
@@ -202,14 +203,22 @@ class OrderBook(Aggregate):
             )
         )
 
+    def _placed_before(self, new: NewOrder) -> Placement:
+        seen = self.open_orders.get(new.order_id)
+        if seen is not None and seen.user_id == new.user_id and seen.token_id == self.id:
+            return Placement(seen, list(seen.fills), repeated=True)
+        if seen is None and new.order_id in self.open_orders.closed:
+            raise OrderAlreadyPlaced("this order was placed already and has closed since", str(new.order_id))
+        raise InvalidOrder("that order id is in use")
+
     def place(self, new: NewOrder, at: datetime) -> Placement:
         assert self.market is not None, "orders go to opened markets only"
         if new.client_order_id is not None:
             seen = self.open_orders.by_client_id(new.user_id, new.client_order_id)
             if seen is not None:
                 return Placement(seen, list(seen.fills), repeated=True)
-        if new.order_id in self.open_orders:
-            raise InvalidOrder("that order id is in use")
+        if self.open_orders.used(new.order_id):  # the same placement delivered again (order ids are never reused)
+            return self._placed_before(new)
         tif = self._check(new)
         hold = self._hold_for(new)
         hold_asset = USD if new.side == BUY else self.asset

@@ -35,3 +35,13 @@ class OrderNotFound(NotFound):
 
 class OrderNotOpen(Conflict):
     code = "order_not_open"
+
+
+class OrderAlreadyPlaced(Conflict):
+    """A placement delivered a second time after its order closed: it was carried out the first time."""
+
+    code = "order_already_placed"
+
+    def __init__(self, message: str, order_id: str) -> None:
+        super().__init__(message)
+        self.fields = {"order_id": order_id}  # members of the problem body beside the code

@@ -171,19 +171,33 @@ class Order:
         return order
 
 
+RECENTLY_CLOSED = 100_000  # closed order ids kept, so a placement delivered twice is refused
+
+
 class OpenOrders:
     """Every open order of the books that share this index: by id, by owner, and by owner and client_order_id.
 
     ``client_order_id`` is unique per user among open orders across every
     market (ORDER_BOOK.md); once its order closes, the id may be used again.
+
+    An order's own id is never used twice: besides the open orders, the ids
+    of the last ``RECENTLY_CLOSED`` closed ones are kept, so a placement
+    delivered a second time after its order filled is refused, not placed
+    again (application.trading.commands). Older closed ids are forgotten:
+    commands expire long before that many orders close.
     """
 
-    __slots__ = ("_by_id", "_by_user", "_by_client_id")
+    __slots__ = ("_by_id", "_by_user", "_by_client_id", "closed")
 
     def __init__(self) -> None:
         self._by_id: dict[UUID, Order] = {}
         self._by_user: dict[UUID, dict[UUID, Order]] = {}
         self._by_client_id: dict[tuple[UUID, str], Order] = {}
+        self.closed: dict[UUID, None] = {}  # recently closed order ids, oldest first
+
+    def used(self, order_id: UUID) -> bool:
+        """Open, or closed recently."""
+        return order_id in self._by_id or order_id in self.closed
 
     def __len__(self) -> int:
         return len(self._by_id)
@@ -215,6 +229,10 @@ class OpenOrders:
 
     def remove(self, order: Order) -> None:
         del self._by_id[order.id]
+        closed = self.closed
+        closed[order.id] = None
+        if len(closed) > RECENTLY_CLOSED:
+            del closed[next(iter(closed))]
         mine = self._by_user[order.user_id]
         del mine[order.id]
         if not mine:

@@ -60,11 +60,11 @@ from entrypoints.http.ws import live_feed
 
 
 def current_market(container: Container) -> Callable[[], Awaitable[CommittedMarket]]:
-    """The committed market, once it holds everything this process's engine has acknowledged (read your writes)."""
-    follower, exchange = container.market_follower(), container.exchange()
+    """The committed market, once it holds everything the engine has acknowledged to this process (read your writes)."""
+    follower, engine = container.market_follower(), container.engine()
 
     async def market() -> CommittedMarket:
-        return await follower.reach(exchange.position)
+        return await follower.reach(engine.position)
 
     return market
 
@@ -117,7 +117,7 @@ def create_app(container: Container) -> Litestar:
                 "authentication",
                 "profile_handler",
                 "email_verification",
-                "exchange",
+                "engine",
                 "trading_queries",
                 "chain",
                 "ids",
@@ -147,6 +147,15 @@ def create_app(container: Container) -> Litestar:
         "caught_up": Provide(lambda: current_market(container), sync_to_thread=False),
     }
     settings = container.settings()
+    if not runtime.role.serves_api:  # engine and projector processes: only /health, /ready and /metrics
+        return Litestar(
+            route_handlers=[HealthController, MetricsController],
+            dependencies={"readiness": dependencies["readiness"]},
+            lifespan=[lifespan],
+            plugins=[problem_details],
+            middleware=[prometheus.middleware],
+            logging_config=None,
+        )
     return Litestar(
         route_handlers=[
             SettlementController,

@@ -141,10 +141,10 @@ def withdrawal_response(w: WithdrawalRow, tokens: Mapping[UUID, TokenListed]) ->
     )
 
 
-def _request(money: MoneyMovement, key: str | None, asset: str, amount: str) -> tuple[str, Asset, int]:
+async def _request(money: MoneyMovement, key: str | None, asset: str, amount: str) -> tuple[str, Asset, int]:
     """What a transfer or withdrawal names, checked in this order: the key, the asset, the amount."""
     checked = check_key(key) if key is not None else ""
-    found = money.asset(asset)
+    found = await money.asset(asset)
     return checked, found, amount_units(amount, found.decimals)
 
 
@@ -209,8 +209,8 @@ class PortfolioController(Controller):
     async def withdraw(
         self, data: WithdrawalRequest, claims: AccessClaims, money: MoneyMovement, idempotency_key: IdempotencyKey = None
     ) -> Response[WithdrawalResponse]:
-        key, asset, amount = _request(money, idempotency_key, data.asset, data.amount)
-        tokens = money.listed()
+        key, asset, amount = await _request(money, idempotency_key, data.asset, data.amount)
+        tokens = await money.listed()
         done = await money.withdraw(owner=claims.user_id, to_address=data.to_address, asset=asset, amount=amount, key=key)
         outcome: Repeatable = done.value  # type: ignore[assignment]
         assert isinstance(outcome.value, WithdrawalRequested)
@@ -241,7 +241,7 @@ class PortfolioController(Controller):
     async def cancel_withdrawal(
         self, withdrawal_id: UUID, claims: AccessClaims, money: MoneyMovement
     ) -> Response[WithdrawalResponse]:
-        tokens = money.listed()
+        tokens = await money.listed()
         done = await money.cancel_withdrawal(claims.user_id, withdrawal_id)
         ended: WithdrawalEnded = done.value  # type: ignore[assignment]
         body = withdrawal_response(withdrawal_row(ended.requested, ended.status, ended.at), tokens)
@@ -262,7 +262,7 @@ class TransfersController(Controller):
     async def transfer(
         self, data: TransferRequest, claims: AccessClaims, money: MoneyMovement, idempotency_key: IdempotencyKey = None
     ) -> Response[TransferResponse]:
-        key, asset, amount = _request(money, idempotency_key, data.asset, data.amount)
+        key, asset, amount = await _request(money, idempotency_key, data.asset, data.amount)
         done = await money.transfer(
             sender=claims.user_id, sender_address=claims.address, to_address=data.to_address, asset=asset, amount=amount, key=key
         )

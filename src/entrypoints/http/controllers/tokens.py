@@ -17,7 +17,8 @@ from application.ports import AccessClaims, Chain, IdGenerator
 from application.projections.market import Transaction
 from application.settlement.queries import SettlementQueries
 from application.queries import MarketQueries, ReadYourWrites, UserQueries
-from application.trading.exchange import DepositSnapshot, Exchange
+from application.trading.exchange import DepositSnapshot
+from application.trading.service import EngineClient
 from domain.account.ledger import check_deposit
 from domain.account.errors import InvalidAmount
 from domain.creator.creator import creator_id_for
@@ -201,7 +202,7 @@ class AdminTradingController(Controller):
     async def list_token(
         self,
         data: ListTokenRequest,
-        exchange: Exchange,
+        engine: EngineClient,
         market_follower: MarketFollower,
         market_queries: MarketQueries,
         read_your_writes: ReadYourWrites,
@@ -215,7 +216,7 @@ class AdminTradingController(Controller):
             min_size=units(data.min_size, data.decimals, InvalidTokenParameters) or lot,
         )
         creator = wallet_address(data.creator_wallet_address, "creator_wallet_address")
-        done = await exchange.list_token(
+        done = await engine.list_token(
             symbol=data.symbol,
             name=data.name,
             creator_id=creator_id_for(user_id_for(creator)),  # the creator this wallet's user is, or will be
@@ -237,7 +238,7 @@ class AdminTradingController(Controller):
         description="A reference already recorded credits nothing again: the answer is the first deposit, with 200.",
     )
     async def deposit(
-        self, data: DepositRequest, exchange: Exchange, market: CommittedMarket, chain: Chain, ids: IdGenerator
+        self, data: DepositRequest, engine: EngineClient, market: CommittedMarket, chain: Chain, ids: IdGenerator
     ) -> Response[DepositResponse]:
         if not chain.is_local:
             raise Problem(404, "not_found", "deposits come from the chain; this endpoint exists only with the local ledger")
@@ -253,7 +254,7 @@ class AdminTradingController(Controller):
         reference = data.reference if data.reference is not None else f"admin:{ids()}"
         check_deposit(reference, amount, address)  # before the chain records anything
         digest = await chain.record_deposit(address, asset, amount, reference)  # the chain keeps the first
-        done = await exchange.deposit(user_id_for(address), asset, amount, reference, address, digest)
+        done = await engine.deposit(user_id_for(address), asset, amount, reference, address, digest)
         recorded: DepositSnapshot = done.value  # type: ignore[assignment]
         first = recorded.deposit
         body = DepositResponse(

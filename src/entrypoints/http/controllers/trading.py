@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 from uuid import UUID
 
@@ -16,7 +16,8 @@ from application.live.market import CommittedMarket, channel_key
 from application.ports import AccessClaims, IdGenerator
 from application.queries import DepthQueries, TradingQueries
 from application.settlement.queries import SettlementQueries
-from application.trading.exchange import Exchange, PlacementSnapshot
+from application.trading.exchange import PlacementSnapshot
+from application.trading.service import EngineClient
 from domain.account.errors import InvalidAmount
 from domain.orderbook.book import BUY, NewOrder
 from domain.orderbook.errors import InvalidPriceTick, InvalidQuantityLot, MarketNotFound
@@ -59,10 +60,17 @@ REPEATED = ResponseSpec(
 
 
 def market_of(token: Callable[[str], TokenListed], ref: str) -> TokenListed:
-    """A token named by an order: unknown is a broken rule of the order (422), as ORDER_BOOK.md says. A command
-    asks the engine (it need not wait for the feed to catch up); an estimate asks the committed market."""
+    """A token named by an order: unknown is a broken rule of the order (422), as ORDER_BOOK.md says."""
     try:
         return token(ref)
+    except TokenNotFound:
+        raise MarketNotFound(f"no market for {ref!r}") from None
+
+
+async def market_for_command(token: Callable[[str], Awaitable[TokenListed]], ref: str) -> TokenListed:
+    """The same for a command: one listed a moment ago, on another process, is waited for (EngineClient.token)."""
+    try:
+        return await token(ref)
     except TokenNotFound:
         raise MarketNotFound(f"no market for {ref!r}") from None
 
@@ -97,13 +105,12 @@ class OrdersController(Controller):
         summary="Place an order: 201 with the order and its fills once it is durable",
     )
     async def place(
-        self, data: OrderRequest, claims: AccessClaims, exchange: Exchange, ids: IdGenerator
+        self, data: OrderRequest, claims: AccessClaims, engine: EngineClient, ids: IdGenerator
     ) -> Response[PlacementResponse]:
-        tokens = exchange.listed()
-        token = market_of(exchange.token, data.token_id)
-        done = await exchange.place(token.token_id, new_order(data, token, claims.user_id, ids()))
+        token = await market_for_command(engine.token, data.token_id)
+        done = await engine.place(token.token_id, new_order(data, token, claims.user_id, ids()))
         placed: PlacementSnapshot = done.value  # type: ignore[assignment]
-        decimals = tokens[placed.order.token_id].decimals  # a repeat may name another market's order
+        decimals = await engine.decimals(placed.order.token_id)  # a repeat may name another market's order
         body = PlacementResponse(order_response(placed.order, decimals), [fill_response(f, decimals) for f in placed.fills])
         status = HTTP_200_OK if placed.repeated else HTTP_201_CREATED
         return Response(body, status_code=status, headers={POSITION_HEADER: str(done.position)})
@@ -169,12 +176,12 @@ class OrdersController(Controller):
 
     @delete("/{order_id:uuid}", status_code=HTTP_200_OK, opt=TRADING, responses=problems(409), summary="Cancel an open order")
     async def cancel(
-        self, order_id: UUID, claims: AccessClaims, exchange: Exchange
+        self, order_id: UUID, claims: AccessClaims, engine: EngineClient
     ) -> Response[OrderResponse]:
-        tokens = exchange.listed()
-        done = await exchange.cancel(claims.user_id, order_id)
+        done = await engine.cancel(claims.user_id, order_id)
         order: OrderState = done.value  # type: ignore[assignment]
-        return Response(order_response(order, tokens[order.token_id].decimals), headers={POSITION_HEADER: str(done.position)})
+        body = order_response(order, await engine.decimals(order.token_id))
+        return Response(body, headers={POSITION_HEADER: str(done.position)})
 
     @delete(
         "/",
@@ -184,13 +191,12 @@ class OrdersController(Controller):
         summary="Cancel all the user's open orders (of one token)",
     )
     async def cancel_all(
-        self, claims: AccessClaims, exchange: Exchange, token_id: str | None = None
+        self, claims: AccessClaims, engine: EngineClient, token_id: str | None = None
     ) -> Response[CancelledResponse]:
-        tokens = exchange.listed()
-        token = exchange.token(token_id).token_id if token_id else None
-        done = await exchange.cancel_all(claims.user_id, token)
+        token = (await engine.token(token_id)).token_id if token_id else None
+        done = await engine.cancel_all(claims.user_id, token)
         orders: list[OrderState] = done.value  # type: ignore[assignment]
-        body = CancelledResponse([order_response(o, tokens[o.token_id].decimals) for o in orders])
+        body = CancelledResponse([order_response(o, await engine.decimals(o.token_id)) for o in orders])
         return Response(body, headers={POSITION_HEADER: str(done.position)})
 
 

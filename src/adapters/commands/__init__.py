@@ -1,0 +1,1 @@
+"""The command bus between API processes and the engine: in-process (``serve``) or Redis Streams."""
