@@ -553,22 +553,12 @@ def run_phase(
     with LagSampler(probe) as sampler:
         if profiler is not None:
             profiler.start()
-        done = subprocess.run(
-            [sys.executable, "-m", "bench.http_loadgen"],
-            preexec_fn=pin(None),
-            input=json.dumps({**spec, "cpu": load_cpu}),
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-            timeout=spec["duration"] + 120,
-            check=False,
-        )
-        if profiler is not None:
-            summary = profiler.stop()
-    if done.returncode != 0:
-        raise RuntimeError(f"the load generator failed ({done.returncode}):\n{done.stderr[-3000:]}")
+        try:
+            result = run_loadgen(spec, load_cpu)
+        finally:
+            if profiler is not None:
+                summary = profiler.stop()
     head1, lags = probe.lag()
-    result = json.loads(done.stdout)
     cores1 = core_times()
     server_used, postgres_used = server.cpu_seconds() - cpu0, max(postgres_cpu(probe.database) - pg0, 0.0)
     phase = Phase(
@@ -585,6 +575,24 @@ def run_phase(
         log_lines=server.log_lines() - lines0,
     )
     return phase, summary
+
+
+def run_loadgen(spec: dict[str, Any], load_cpu: int | None) -> dict[str, Any]:
+    """One run of ``bench.http_loadgen`` with ``spec``, on core ``load_cpu``: its JSON result."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.http_loadgen"],
+        preexec_fn=pin(None),
+        input=json.dumps({**spec, "cpu": load_cpu}),
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=spec["duration"] + 120,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"the load generator failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
 
 
 # ----- one backend --------------------------------------------------------------------------------------------------
@@ -632,17 +640,24 @@ def drop_redis_prefix(prefix: str) -> None:
         client.close()
 
 
+def server_env(data_dir: Path, admin: Wallet) -> dict[str, str]:
+    """A benchmarked server's environment: this one's without any ``PEOPLECOIN_`` setting, then ``data_dir``,
+    rate limits off and ``admin`` the admin."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PEOPLECOIN_")}
+    env.update(
+        PEOPLECOIN_DATA_DIR=str(data_dir),
+        PEOPLECOIN_RATE_LIMITS="off",
+        PEOPLECOIN_ADMIN_ADDRESSES=admin.address,
+    )
+    return env
+
+
 def run_backend(backend: str, args: argparse.Namespace, cpus: tuple[int | None, int | None]) -> Outcome:
     server_cpu, load_cpu = cpus
     with tempfile.TemporaryDirectory(prefix=f"peoplecoin-bench-{backend}-") as tmp_text:
         tmp = Path(tmp_text)
         admin = Wallet.new(ED25519)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PEOPLECOIN_")}
-        env.update(
-            PEOPLECOIN_DATA_DIR=str(tmp / "data"),
-            PEOPLECOIN_RATE_LIMITS="off",
-            PEOPLECOIN_ADMIN_ADDRESSES=admin.address,
-        )
+        env = server_env(tmp / "data", admin)
         if args.log_level:
             env["PEOPLECOIN_LOG_LEVEL"] = args.log_level
         if args.server_path:
@@ -720,24 +735,7 @@ def drive(
     profiler_kind: str | None,
     tmp: Path,
 ) -> Outcome:
-    base = {
-        "host": "127.0.0.1",
-        "port": server.port,
-        "tokens": market.user_tokens,
-        "clients": args.clients,
-        "token_id": market.token_id,
-        "tick_units": market.tick,
-        "lot_units": market.lot,
-        "usd_decimals": USD_DECIMALS,
-        "token_decimals": market.decimals,
-        "mid_ticks": 10**USD_DECIMALS // market.tick,  # 1.00 USD
-        "behind": 8,
-        "through": 4,
-        "ioc_share": 0.1,
-        "cancel_share": 0.1,
-        "pool": 512,
-        "seed": args.seed,
-    }
+    base = load_spec(market, server.port, args.clients, args.seed)
     phases: list[Phase] = []
     if args.warmup > 0:
         warm, _ = run_phase("warm-up", {**base, "mode": "closed", "duration": args.warmup}, server, probe, load_cpu)
@@ -812,6 +810,29 @@ def drive(
         client_totals=totals,
         breakdown=breakdown,
     )
+
+
+def load_spec(market: Market, port: int, clients: int, seed: int) -> dict[str, Any]:
+    """The load generator's spec (without its mode and duration): ``clients`` connections to ``port`` spread
+    over the market's signed-in users, limit orders around 1.00 USD with some IOC and cancels."""
+    return {
+        "host": "127.0.0.1",
+        "port": port,
+        "tokens": market.user_tokens,
+        "clients": clients,
+        "token_id": market.token_id,
+        "tick_units": market.tick,
+        "lot_units": market.lot,
+        "usd_decimals": USD_DECIMALS,
+        "token_decimals": market.decimals,
+        "mid_ticks": 10**USD_DECIMALS // market.tick,  # 1.00 USD
+        "behind": 8,
+        "through": 4,
+        "ioc_share": 0.1,
+        "cancel_share": 0.1,
+        "pool": 512,
+        "seed": seed,
+    }
 
 
 def read_your_writes(url: str, token: str, head: int) -> tuple[int, float, str]:
@@ -1052,15 +1073,21 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def choose_cpus(no_pin: bool) -> tuple[int | None, int | None]:
+    """(the server's core, the load's core): the first two this process may run on, and this process moved to
+    the second; (None, None) when not pinning or with fewer than two cores."""
+    available = sorted(os.sched_getaffinity(0))
+    if no_pin or len(available) < 2:
+        return None, None
+    os.sched_setaffinity(0, {available[1]})
+    return available[0], available[1]
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     global NICE
     NICE = args.nice
-    available = sorted(os.sched_getaffinity(0))
-    cpus: tuple[int | None, int | None] = (None, None)
-    if not args.no_pin and len(available) >= 2:
-        cpus = (available[0], available[1])
-        os.sched_setaffinity(0, {available[1]})
+    cpus = choose_cpus(args.no_pin)
     backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
     print(
         f"http_load: {', '.join(backends)}; {args.duration:g}s per phase, {args.clients} clients, {args.users} users, "

@@ -29,6 +29,11 @@ Modes:
             sent; they are counted (``unsent``), the backlog of a server
             slower than the offered rate.
 
+``ports`` (optional, a list): client ``i`` connects to ``ports[i % len(ports)]``
+instead of every client to ``port``, so one load is split evenly over several
+servers (``bench.scaleout``'s two api processes); in open loop slot ``k`` goes
+to connection ``k % clients``, so each server gets its share of the rate.
+
 The mix, per client, around a fixed mid (``mid_ticks``) with seeded
 randomness: a cancel of one of the client's own resting orders (picked at
 random) with probability ``cancel_share`` when it has any, otherwise a limit
@@ -67,10 +72,16 @@ def units(value: int, decimals: int) -> str:
     return f"{whole}.{digits}" if digits else str(whole)
 
 
-def place_requests(spec: dict[str, Any], token: str, rng: random.Random, count: int) -> list[bytes]:
-    """``count`` order requests for one client, whole HTTP/1.1 messages ready to write."""
+def client_ports(spec: dict[str, Any]) -> list[int]:
+    """The port each client connects to: ``spec["ports"]`` taken in turn, or ``spec["port"]`` for all."""
+    ports = spec.get("ports") or [spec["port"]]
+    return [ports[i % len(ports)] for i in range(spec["clients"])]
+
+
+def place_requests(spec: dict[str, Any], token: str, rng: random.Random, count: int, port: int) -> list[bytes]:
+    """``count`` order requests for one client of ``port``, whole HTTP/1.1 messages ready to write."""
     head = (
-        f"POST /api/v1/orders HTTP/1.1\r\nHost: {spec['host']}:{spec['port']}\r\n"
+        f"POST /api/v1/orders HTTP/1.1\r\nHost: {spec['host']}:{port}\r\n"
         f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: "
     ).encode()
     tick, lot, mid = spec["tick_units"], spec["lot_units"], spec["mid_ticks"]
@@ -99,27 +110,29 @@ def place_requests(spec: dict[str, Any], token: str, rng: random.Random, count: 
 class Client:
     """One simulated trader on one keep-alive connection."""
 
-    def __init__(self, index: int, spec: dict[str, Any], token: str) -> None:
+    def __init__(self, index: int, spec: dict[str, Any], token: str, port: int) -> None:
         self.rng = random.Random(spec["seed"] * 1_000_003 + index)
-        self.places = place_requests(spec, token, self.rng, spec["pool"])
+        self.port = port
+        self.places = place_requests(spec, token, self.rng, spec["pool"], port)
         self.next_place = 0
         self.cancel_head = (
             f"DELETE /api/v1/orders/".encode(),
-            f" HTTP/1.1\r\nHost: {spec['host']}:{spec['port']}\r\nAuthorization: Bearer {token}\r\n\r\n".encode(),
+            f" HTTP/1.1\r\nHost: {spec['host']}:{port}\r\nAuthorization: Bearer {token}\r\n\r\n".encode(),
         )
         self.cancel_share = spec["cancel_share"]
         fixed = spec.get("fixed")  # {"method", "path", "auth"}: one request over and over instead of the mix
         self.fixed = (
-            f"{fixed['method']} {fixed['path']} HTTP/1.1\r\nHost: {spec['host']}:{spec['port']}\r\n"
+            f"{fixed['method']} {fixed['path']} HTTP/1.1\r\nHost: {spec['host']}:{port}\r\n"
             + (f"Authorization: Bearer {token}\r\n" if fixed.get("auth") else "")
             + "\r\n"
         ).encode() if fixed else None
         self.resting: list[bytes] = []
+        self.acknowledged = 0  # 2xx answers on this connection
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
-    async def connect(self, host: str, port: int) -> None:
-        self.reader, self.writer = await asyncio.open_connection(host, port)
+    async def connect(self, host: str) -> None:
+        self.reader, self.writer = await asyncio.open_connection(host, self.port)
 
     def next_request(self) -> tuple[int, bytes]:
         if self.fixed is not None:
@@ -200,6 +213,7 @@ async def closed_loop(client: Client, tally: Tally, deadline: float) -> None:
             tally.errors[type(error).__name__] = tally.errors.get(type(error).__name__, 0) + 1
             return
         tally.record(kind, status, clock() - sent, body)
+        client.acknowledged += 200 <= status < 300
         if kind == PLACE and status == 201:
             client.remember(body)
 
@@ -223,6 +237,7 @@ async def open_loop(client: Client, tally: Tally, start: float, interval: float,
             tally.errors[type(error).__name__] = tally.errors.get(type(error).__name__, 0) + 1
             return
         tally.record(kind, status, clock() - min(due, sent), body)
+        client.acknowledged += 200 <= status < 300
         if kind == PLACE and status == 201:
             client.remember(body)
 
@@ -239,10 +254,18 @@ def percentiles(values: list[float]) -> dict[str, float | None]:
     return {"p50": at(0.5), "p90": at(0.9), "p99": at(0.99), "p99.9": at(0.999), "max": ordered[-1], "mean": sum(ordered) / n}
 
 
+def acknowledged_by_port(clients: Sequence[Client]) -> dict[str, int]:
+    """2xx answers per server port, summed over the clients connected to it."""
+    out: dict[str, int] = {}
+    for client in clients:
+        out[str(client.port)] = out.get(str(client.port), 0) + client.acknowledged
+    return out
+
+
 async def run(spec: dict[str, Any]) -> dict[str, Any]:
     tokens: Sequence[str] = spec["tokens"]
-    clients = [Client(i, spec, tokens[i % len(tokens)]) for i in range(spec["clients"])]
-    await asyncio.gather(*(c.connect(spec["host"], spec["port"]) for c in clients))
+    clients = [Client(i, spec, tokens[i % len(tokens)], port) for i, port in enumerate(client_ports(spec))]
+    await asyncio.gather(*(c.connect(spec["host"]) for c in clients))
     tally = Tally()
     duration = spec["duration"]
     cpu0 = time.process_time()
@@ -279,6 +302,7 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
         "all_latency": percentiles(tally.latency[PLACE] + tally.latency[CANCEL] + tally.latency[FIXED]),
         "send_lag": percentiles(tally.send_lag) if tally.send_lag else None,
         "unsent": tally.unsent,
+        "acknowledged_by_port": acknowledged_by_port(clients),
         "errors": tally.errors,
         "error_bodies": {str(k): v for k, v in tally.first_error_bodies.items()},
     }

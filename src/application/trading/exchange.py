@@ -225,17 +225,11 @@ class Exchange:
 
     # ----- what a command's answer needs -----
 
-    def token(self, ref: str) -> TokenListed:
-        """A token the engine trades, by id or symbol (503 while the engine is not running, never a false 404)."""
-        self._check_running()
-        return self.state.token(ref)
-
     async def listing(self, token_id: UUID) -> TokenListed | None:
         return self.state.tokens.get(token_id)
 
     def listed(self) -> Mapping[UUID, TokenListed]:
-        """The tokens the engine trades, for a command's answer. Taken before the command and held across its
-        await: a recovery meanwhile replaces the state, and a listing never changes."""
+        """The tokens the engine trades (the deposit watcher's check)."""
         self._check_running()
         return self.state.tokens
 
