@@ -44,6 +44,7 @@ from application.handlers.onboarding import ApplicationForm, Documents, Onboardi
 from application.handlers.users import ProfileHandler
 from application.ports import EventStore
 from application.trading.exchange import Exchange
+from application.trading.service import EngineService
 from domain.creator.creator import ProfileEdit, creator_id_for
 from domain.creator.documents import DocumentKind
 from domain.creator.events import CreatorCreated
@@ -202,7 +203,7 @@ class Demo:
         listed: Callable[[UUID], TokenListed | None] = lambda token_id: self.exchange.state.tokens.get(token_id)  # noqa: E731
         self.lookup = CreatorLookup(store, listed)
         self.documents = Documents(store, self.clock, ids, c.signature_verifier())
-        self.onboarding = Onboarding(store, self.clock, ids, randomness, self.exchange, listed)
+        self.onboarding = Onboarding(store, self.clock, ids, randomness, EngineService(self.exchange), listed)
         self.profiles = CreatorProfiles(store, self.clock, ids, self.lookup, listed)
         self.social = Social(store, self.clock, ids, self.lookup)
         self.users = ProfileHandler(store, self.clock)

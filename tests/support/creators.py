@@ -13,6 +13,7 @@ from adapters.system import SystemRandomness
 from application.handlers.categories import SeedCategoriesHandler
 from application.handlers.creators import CreatorLookup, CreatorProfiles, Social
 from application.handlers.onboarding import ApplicationForm, Documents, Onboarding
+from application.trading.service import EngineService
 from application.trading.exchange import Exchange
 from domain.creator.documents import DocumentKind
 from domain.identity.user import user_id_for
@@ -48,7 +49,7 @@ class World:
         self.exchange = Exchange(self.store, RecorderSnapshots(self.store), clock)
         listed = lambda token_id: self.exchange.state.tokens.get(token_id)  # noqa: E731
         self.documents = Documents(self.store, clock, self.ids, SuiSignatureVerifier())
-        self.onboarding = Onboarding(self.store, clock, self.ids, SystemRandomness(), self.exchange, listed)
+        self.onboarding = Onboarding(self.store, clock, self.ids, SystemRandomness(), EngineService(self.exchange), listed)
         self.lookup = CreatorLookup(self.store, listed)
         self.profiles = CreatorProfiles(self.store, clock, self.ids, self.lookup, listed)
         self.social = Social(self.store, clock, self.ids, self.lookup)

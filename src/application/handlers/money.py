@@ -13,6 +13,7 @@ from decimal import ROUND_CEILING, Decimal
 from uuid import UUID
 
 from application.ports import Chain, EventStore, IdGenerator
+from application.trading.commands import CancelWithdrawal, MakeTransfer, RequestWithdrawal
 from application.trading.exchange import Done
 from application.trading.service import EngineClient
 from domain.account.errors import AssetNotFound, AssetNotWithdrawable, RecipientNotFound
@@ -46,21 +47,21 @@ class NetworkFees:
 
 
 class MoneyMovement:
-    def __init__(self, exchange: EngineClient, store: EventStore, fees: NetworkFees, ids: IdGenerator, chain: Chain) -> None:
-        self._exchange, self._store, self._fees, self._ids, self._chain = exchange, store, fees, ids, chain
+    def __init__(self, engine: EngineClient, store: EventStore, fees: NetworkFees, ids: IdGenerator, chain: Chain) -> None:
+        self._engine, self._store, self._fees, self._ids, self._chain = engine, store, fees, ids, chain
 
     async def asset(self, ref: str) -> Asset:
         """``USD``, or a token the engine trades by symbol or id; 404 ``asset_not_found`` otherwise."""
         if ref.strip().upper() == USD:
             return Asset(USD, USD, USD_DECIMALS)
         try:
-            token = await self._exchange.token(ref)
+            token = await self._engine.token(ref)
         except TokenNotFound:
             raise AssetNotFound(f"no asset {ref!r}") from None
         return Asset(str(token.token_id), token.symbol, token.decimals)
 
     async def listed(self) -> Mapping[UUID, TokenListed]:
-        return await self._exchange.listed()
+        return await self._engine.listed()
 
     def network_fee(self, asset: Asset) -> int:
         return self._fees.of(asset)
@@ -75,19 +76,19 @@ class MoneyMovement:
         recipient = user_id_for(address)
         if not await self._store.read_stream(recipient):  # the user's stream starts when they first sign in
             raise RecipientNotFound("no user has that address")
-        return await self._exchange.transfer(
+        return await self._engine.handle(MakeTransfer(
             transfer_id=self._ids(), sender=sender, recipient=recipient, asset=asset.key, amount=amount,
             from_address=sender_address, to_address=address, key=key,
-        )
+        ))
 
     async def withdraw(self, *, owner: UUID, to_address: str, asset: Asset, amount: int, key: str = "") -> Done:
         address = wallet_address(to_address, "to_address")  # 422 invalid_address
         if not self._chain.can_pay(asset.key):
             raise AssetNotWithdrawable(f"{asset.symbol} cannot be withdrawn: the chain has no vault for it")
-        return await self._exchange.withdraw(
+        return await self._engine.handle(RequestWithdrawal(
             withdrawal_id=self._ids(), owner=owner, asset=asset.key, amount=amount,
             network_fee=self.network_fee(asset), to_address=address, key=key,
-        )
+        ))
 
     async def cancel_withdrawal(self, owner: UUID, withdrawal_id: UUID) -> Done:
-        return await self._exchange.cancel_withdrawal(owner, withdrawal_id)
+        return await self._engine.handle(CancelWithdrawal(owner, withdrawal_id))

@@ -17,6 +17,7 @@ from datetime import datetime
 from uuid import UUID
 
 from application.ports import Clock, EventStore, IdGenerator, PersonalMessageVerifier, Randomness
+from application.trading.commands import ListToken
 from application.trading.exchange import Done
 from application.unit_of_work import Committed, UnitOfWork, run_command
 from domain.creator.categories import CATALOG_ID, CategoryCatalog
@@ -53,7 +54,7 @@ from domain.creator.onboarding import (
 from domain.identity.user import User
 from domain.token.errors import SymbolTaken
 from domain.token.events import TokenListed
-from domain.token.token import MarketParameters, check_listing, default_parameters, token_id_for
+from domain.token.token import check_listing, default_parameters, token_id_for
 
 ROLE_CREATOR = "creator"
 
@@ -186,20 +187,10 @@ class Approval:
 
 
 class Listings(Protocol):
-    """Where an approval lists its token: the engine (EngineClient), or an Exchange run in this process (the demo)."""
+    """Where an approval lists its token: the engine (EngineClient), or an engine run in this process (the demo's
+    EngineService)."""
 
-    async def list_token(
-        self,
-        *,
-        symbol: str,
-        name: str,
-        creator_id: UUID,
-        creator_address: str,
-        total_supply: int,
-        initial_price: int,
-        parameters: MarketParameters,
-        owner_id: UUID | None = None,
-    ) -> Done: ...
+    async def handle(self, command: ListToken) -> Done: ...
 
     async def listing(self, token_id: UUID) -> TokenListed | None: ...
 
@@ -211,12 +202,12 @@ class Onboarding:
         clock: Clock,
         ids: IdGenerator,
         random: Randomness,
-        exchange: Listings,
+        engine: Listings,
         listed: Callable[[UUID], TokenListed | None],
     ) -> None:
         """``listed(token_id)``: the token listed under that id, as the committed market has it."""
         self._store, self._clock, self._ids, self._random = store, clock, ids, random
-        self._exchange, self._listed = exchange, listed
+        self._engine, self._listed = engine, listed
 
     async def check_symbol(self, text: str, user_id: UUID | None) -> SymbolCheck:
         symbol, reason = symbol_shape(text)
@@ -320,7 +311,7 @@ class Onboarding:
         listed = self._listed(token_id)
         if listed is None:
             try:
-                await self._exchange.list_token(
+                await self._engine.handle(ListToken(
                     symbol=submitted.token_symbol,
                     name=submitted.token_name,
                     creator_id=approval.creator_id,
@@ -329,9 +320,9 @@ class Onboarding:
                     total_supply=approval.total_supply,
                     initial_price=approval.initial_price,
                     parameters=default_parameters(),
-                )
+                ))
             except SymbolTaken:
-                listed = await self._exchange.listing(token_id)
+                listed = await self._engine.listing(token_id)
                 if listed is None or listed.creator_id != approval.creator_id:
                     raise SymbolUnavailable(f"{submitted.token_symbol} was listed meanwhile", SymbolReason.TAKEN.value) from None
         elif listed.creator_id != approval.creator_id:

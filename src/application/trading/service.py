@@ -1,7 +1,7 @@
 """Both ends of a trading command: the client an API process calls, the service the engine runs it with.
 
 ``EngineClient`` is what the HTTP controllers and handlers call, in every
-process and in ``serve`` too: it builds a command, sends it through the
+process and in ``serve`` too: they build a command, it sends it through the
 ``CommandBus`` and answers the engine's ``Done``. What an answer needs
 besides (a token's decimals) it reads from the committed market this process
 follows, never from the engine's memory, so it works the same whether the
@@ -30,15 +30,16 @@ from application.trading.commands import (
     RequestWithdrawal,
 )
 from application.trading.exchange import Done, Exchange
-from domain.orderbook.order import NewOrder
 from domain.token.errors import TokenNotFound
 from domain.token.events import TokenListed
-from domain.token.token import MarketParameters
 
 
 class EngineService:
     def __init__(self, exchange: Exchange) -> None:
         self._exchange = exchange
+
+    async def listing(self, token_id: UUID) -> TokenListed | None:
+        return await self._exchange.listing(token_id)
 
     async def handle(self, command: EngineCommand) -> Done:
         """Carry one command out. Everything up to the command's first wait runs before this returns control,
@@ -83,12 +84,6 @@ class EngineClient:
         self._bus, self._follower, self._store, self._ids = bus, follower, store, ids
         self.position = 0  # the highest log position an answer to this process has carried
 
-    async def _send(self, command_id: UUID, command: EngineCommand) -> Done:
-        done = await self._bus.send(command_id, command)
-        if done.position > self.position:
-            self.position = done.position
-        return done
-
     # ----- what an answer needs -----
 
     async def token(self, ref: str) -> TokenListed:
@@ -115,72 +110,22 @@ class EngineClient:
 
     # ----- commands -----
 
-    async def place(self, token_id: UUID, new: NewOrder) -> Done:
-        return await self._send(new.order_id, PlaceOrder(token_id, new))
+    async def handle(self, command: EngineCommand) -> Done:
+        """Send a command to the engine and answer its Done (or raise what the engine raised)."""
+        command_id = command_id_of(command) or self._ids()
+        done = await self._bus.send(command_id, command)
+        if done.position > self.position:
+            self.position = done.position
+        return done
 
-    async def cancel(self, user_id: UUID, order_id: UUID) -> Done:
-        return await self._send(self._ids(), CancelOrder(user_id, order_id))
 
-    async def cancel_all(self, user_id: UUID, token_id: UUID | None) -> Done:
-        return await self._send(self._ids(), CancelAll(user_id, token_id))
-
-    async def deposit(
-        self, owner: UUID, asset: str, amount: int, reference: str, address: str = "", digest: str = ""
-    ) -> Done:
-        return await self._send(self._ids(), RecordDeposit(owner, asset, amount, reference, address, digest))
-
-    async def transfer(
-        self,
-        *,
-        transfer_id: UUID,
-        sender: UUID,
-        recipient: UUID,
-        asset: str,
-        amount: int,
-        from_address: str,
-        to_address: str,
-        key: str = "",
-    ) -> Done:
-        command = MakeTransfer(
-            transfer_id=transfer_id, sender=sender, recipient=recipient, asset=asset, amount=amount,
-            from_address=from_address, to_address=to_address, key=key,
-        )
-        return await self._send(transfer_id, command)
-
-    async def withdraw(
-        self,
-        *,
-        withdrawal_id: UUID,
-        owner: UUID,
-        asset: str,
-        amount: int,
-        network_fee: int,
-        to_address: str,
-        key: str = "",
-    ) -> Done:
-        command = RequestWithdrawal(
-            withdrawal_id=withdrawal_id, owner=owner, asset=asset, amount=amount, network_fee=network_fee,
-            to_address=to_address, key=key,
-        )
-        return await self._send(withdrawal_id, command)
-
-    async def cancel_withdrawal(self, owner: UUID, withdrawal_id: UUID) -> Done:
-        return await self._send(self._ids(), CancelWithdrawal(owner, withdrawal_id))
-
-    async def list_token(
-        self,
-        *,
-        symbol: str,
-        name: str,
-        creator_id: UUID,
-        creator_address: str,
-        total_supply: int,
-        initial_price: int,
-        parameters: MarketParameters,
-        owner_id: UUID | None = None,
-    ) -> Done:
-        command = ListToken(
-            symbol=symbol, name=name, creator_id=creator_id, creator_address=creator_address,
-            total_supply=total_supply, initial_price=initial_price, parameters=parameters, owner_id=owner_id,
-        )
-        return await self._send(self._ids(), command)
+def command_id_of(command: EngineCommand) -> UUID | None:
+    """The id a command is known by, when it has one of its own (stored with its effect); else None."""
+    match command:
+        case PlaceOrder():
+            return command.order.order_id
+        case MakeTransfer():
+            return command.transfer_id
+        case RequestWithdrawal():
+            return command.withdrawal_id
+    return None

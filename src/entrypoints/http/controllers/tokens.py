@@ -17,6 +17,7 @@ from application.ports import AccessClaims, Chain, IdGenerator
 from application.projections.market import Transaction
 from application.settlement.queries import SettlementQueries
 from application.queries import MarketQueries, ReadYourWrites, UserQueries
+from application.trading.commands import ListToken, RecordDeposit
 from application.trading.exchange import DepositSnapshot
 from application.trading.service import EngineClient
 from domain.account.ledger import check_deposit
@@ -216,7 +217,7 @@ class AdminTradingController(Controller):
             min_size=units(data.min_size, data.decimals, InvalidTokenParameters) or lot,
         )
         creator = wallet_address(data.creator_wallet_address, "creator_wallet_address")
-        done = await engine.list_token(
+        done = await engine.handle(ListToken(
             symbol=data.symbol,
             name=data.name,
             creator_id=creator_id_for(user_id_for(creator)),  # the creator this wallet's user is, or will be
@@ -225,7 +226,7 @@ class AdminTradingController(Controller):
             total_supply=units(data.total_supply, data.decimals, InvalidTokenParameters),
             initial_price=units(data.initial_price, USD_DECIMALS, InvalidTokenParameters),
             parameters=parameters,
-        )
+        ))
         listing: TokenListed = done.value  # type: ignore[assignment]
         await read_your_writes.reach("market", done.position)
         body = await token_detail(listing, await market_follower.reach(done.position), market_queries)
@@ -254,7 +255,7 @@ class AdminTradingController(Controller):
         reference = data.reference if data.reference is not None else f"admin:{ids()}"
         check_deposit(reference, amount, address)  # before the chain records anything
         digest = await chain.record_deposit(address, asset, amount, reference)  # the chain keeps the first
-        done = await engine.deposit(user_id_for(address), asset, amount, reference, address, digest)
+        done = await engine.handle(RecordDeposit(user_id_for(address), asset, amount, reference, address, digest))
         recorded: DepositSnapshot = done.value  # type: ignore[assignment]
         first = recorded.deposit
         body = DepositResponse(

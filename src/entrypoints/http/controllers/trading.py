@@ -16,6 +16,7 @@ from application.live.market import CommittedMarket, channel_key
 from application.ports import AccessClaims, IdGenerator
 from application.queries import DepthQueries, TradingQueries
 from application.settlement.queries import SettlementQueries
+from application.trading.commands import CancelAll, CancelOrder, PlaceOrder
 from application.trading.exchange import PlacementSnapshot
 from application.trading.service import EngineClient
 from domain.account.errors import InvalidAmount
@@ -108,7 +109,7 @@ class OrdersController(Controller):
         self, data: OrderRequest, claims: AccessClaims, engine: EngineClient, ids: IdGenerator
     ) -> Response[PlacementResponse]:
         token = await market_for_command(engine.token, data.token_id)
-        done = await engine.place(token.token_id, new_order(data, token, claims.user_id, ids()))
+        done = await engine.handle(PlaceOrder(token.token_id, new_order(data, token, claims.user_id, ids())))
         placed: PlacementSnapshot = done.value  # type: ignore[assignment]
         decimals = await engine.decimals(placed.order.token_id)  # a repeat may name another market's order
         body = PlacementResponse(order_response(placed.order, decimals), [fill_response(f, decimals) for f in placed.fills])
@@ -178,7 +179,7 @@ class OrdersController(Controller):
     async def cancel(
         self, order_id: UUID, claims: AccessClaims, engine: EngineClient
     ) -> Response[OrderResponse]:
-        done = await engine.cancel(claims.user_id, order_id)
+        done = await engine.handle(CancelOrder(claims.user_id, order_id))
         order: OrderState = done.value  # type: ignore[assignment]
         body = order_response(order, await engine.decimals(order.token_id))
         return Response(body, headers={POSITION_HEADER: str(done.position)})
@@ -194,7 +195,7 @@ class OrdersController(Controller):
         self, claims: AccessClaims, engine: EngineClient, token_id: str | None = None
     ) -> Response[CancelledResponse]:
         token = (await engine.token(token_id)).token_id if token_id else None
-        done = await engine.cancel_all(claims.user_id, token)
+        done = await engine.handle(CancelAll(claims.user_id, token))
         orders: list[OrderState] = done.value  # type: ignore[assignment]
         body = CancelledResponse([order_response(o, await engine.decimals(o.token_id)) for o in orders])
         return Response(body, headers={POSITION_HEADER: str(done.position)})
