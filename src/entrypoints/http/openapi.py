@@ -67,14 +67,16 @@ WHEN = {
     403: "`forbidden`: signed in, without the role this needs",
     404: "what the path or a parameter names does not exist (`token_not_found`, `order_not_found`, `category_not_found`, …)",
     409: "the command collides with the current state (`category_exists`, `symbol_taken`, `username_taken`, "
-    "`order_not_open`, `no_email_code`)",
+    "`order_not_open`, `order_already_placed`, `no_email_code`)",
     413: f"`payload_too_large`: the body is over {MAX_BODY_BYTES} bytes",
     422: "`validation_error` (a body or parameter of the wrong shape or range; `errors` names each), `invalid_cursor`, "
     "`invalid_text`, `min_position_not_written`, or the code of the rule the command breaks",
     429: "`rate_limited` (with `Retry-After` and `RateLimit-*` headers), or a command repeated too soon "
     "(`email_code_cooldown`, with `Retry-After`)",
     503: (
-        "`read_model_behind`, `engine_elsewhere`, `engine_recovering`, `commit_failed`, `service_unavailable` or"
+        "`read_model_behind`, `engine_elsewhere`, `engine_recovering`, `engine_unavailable` (no answer from the engine"
+        " in time: the outcome is unknown; retry with the same `client_order_id` or `Idempotency-Key`), `commit_failed`,"
+        " `service_unavailable` or"
         " `not_ready`: try again after `Retry-After`"
     ),
     504: "`fetch_timeout`: a page the server fetched did not arrive in time",
