@@ -146,6 +146,7 @@ class Server:
     command: list[str]
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
+    health_path: str | None = "/health"  # None: up at its first HTTP answer (a server without a health check)
 
     @property
     def url(self) -> str:
@@ -162,10 +163,12 @@ class Server:
             if self.process.poll() is not None:
                 raise RuntimeError(f"the server exited with {self.process.returncode}:\n{self.log_tail()}")
             with suppress(httpx.TransportError):
-                if httpx.get(self.url + "/health", timeout=1).status_code == 200:
+                answer = httpx.get(self.url + (self.health_path or "/"), timeout=1)
+                if self.health_path is None or answer.status_code == 200:
                     return
             time.sleep(0.1)
-        raise RuntimeError(f"the server did not answer /health in {STARTUP_TIMEOUT}s:\n{self.log_tail()}")
+        waited_for = self.health_path or "HTTP"
+        raise RuntimeError(f"the server did not answer {waited_for} in {STARTUP_TIMEOUT}s:\n{self.log_tail()}")
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
