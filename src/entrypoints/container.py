@@ -88,7 +88,7 @@ from application.projections.market import MarketProjector
 from application.projections.portfolio import PortfolioProjector
 from application.projections.trading import TokensProjector, TradingProjector
 from application.projections.users import UsersProjector
-from application.live.follower import MarketFollower
+from application.live.follower import READ_BATCH, MarketFollower
 from application.queries import CategoryQueries, DepthQueries, MarketQueries, ReadYourWrites, TradingQueries, UserQueries
 from application.trading.audit import MoneyCheck
 from application.trading.exchange import Exchange
@@ -141,7 +141,9 @@ class Container(containers.DeclarativeContainer):
     )
     feed_fanout = providers.Singleton(InProcessPubSub)
     market_follower = providers.Singleton(
-        lambda store, snapshots, s: MarketFollower(store, snapshots, snapshot_every=s.snapshot_every),
+        lambda store, snapshots, s: MarketFollower(store, snapshots, snapshot_every=s.snapshot_every)
+        if s.role != "engine"  # an engine process keeps the committed market only to snapshot it: read in long batches
+        else MarketFollower(store, snapshots, snapshot_every=s.snapshot_every, poll_interval=2.0, behind=READ_BATCH),
         event_store,
         snapshot_store,
         settings,
@@ -396,7 +398,9 @@ class Runtime:
             store.listen(listener)
         if self._nudges is not None:
             store.listen(self._nudges.appended)
-            self._tasks.append(asyncio.create_task(self._nudges.listen(lambda: [w() for w in wake]), name="hear-appends"))
+            if role is not Role.ENGINE:  # the engine's market is for snapshots: it reads the log at its own pace
+                hear = asyncio.create_task(self._nudges.listen(lambda: [w() for w in wake]), name="hear-appends")
+                self._tasks.append(hear)
         if role.serves_api:
             await c.command_bus().start()
         if role is Role.SERVE:  # the in-process bus: the engine's handler answers 503 engine_elsewhere while standing by

@@ -240,3 +240,30 @@ async def test_a_feed_that_fails_to_publish_neither_stops_the_market_nor_trading
     assert published, "the feed was asked to publish, and failed"
     assert follower.market.position == done.position == await store.head()
     assert follower.market.state.book(token).depth("sell", 10) == [(MID, 2 * LOT, 1), (MID + TICK, LOT, 1)]
+
+
+async def test_a_follower_told_to_lag_reads_appends_only_once_they_add_up_and_always_when_asked() -> None:
+    from application.live.follower import MarketFollower
+
+    store = InMemoryEventStore()
+    exchange = Exchange(store, RecorderSnapshots(store), Clock())
+    await exchange.start(await store.claim_writer())
+    follower = MarketFollower(store, RecorderSnapshots(store), poll_interval=60, behind=20)
+    store.listen(follower.wake)
+    running = asyncio.create_task(follower.run())
+    try:
+        await asyncio.sleep(0.01)  # its first read, of the empty log
+        for n in range(3):
+            await exchange.deposit(USERS[0], USD, 10**6, f"d{n}")
+        await asyncio.sleep(0.05)
+        assert follower.market.position == 0  # three events behind: not worth a read yet
+        for n in range(3, 30):
+            await exchange.deposit(USERS[0], USD, 10**6, f"d{n}")
+        await asyncio.sleep(0.05)
+        assert follower.market.position >= 20
+        await exchange.deposit(USERS[0], USD, 10**6, "last")
+        market = await asyncio.wait_for(follower.reach(await store.head()), 5)  # a reader that must not wait
+        assert market.position == await store.head()
+    finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)

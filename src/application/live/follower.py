@@ -33,8 +33,13 @@ class MarketFollower:
         snapshots: SnapshotStore,
         snapshot_every: int = SNAPSHOT_EVERY,
         poll_interval: float = 0.1,
+        behind: int = 0,
     ) -> None:
+        """``behind``: an append is read at once only when the log is that many events ahead (else at the next
+        poll). 0 for a process that serves the market; an engine process, which keeps it only for snapshots,
+        reads it in long batches instead of after every commit."""
         self._store, self._snapshots = store, snapshots
+        self._behind = behind
         self._publish: Publish | None = None
         self._every, self._poll = snapshot_every, poll_interval
         self.market = CommittedMarket()
@@ -56,8 +61,11 @@ class MarketFollower:
         await self.catch_up()
         log.info("market loaded: snapshot at %d, now at %d", kept.position if kept else 0, self.market.position)
 
-    def wake(self, head: int = 0) -> None:
-        self._wake.set()
+    def wake(self, head: int | None = None) -> None:
+        """Read the log now: an event store listener passes the head it reached; a caller that must not wait,
+        nothing."""
+        if head is None or head - self.market.position >= self._behind:
+            self._wake.set()
 
     async def catch_up(self) -> None:
         """Read and apply the log until a read comes back short (the head: a transaction's end)."""

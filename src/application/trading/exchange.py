@@ -256,7 +256,11 @@ class Exchange:
         return await self._commit_events(book.collect_events(), cancelled.state())
 
     async def _refuse_closed(self, user_id: UUID, order_id: UUID) -> None:
-        """Closed orders are not kept in memory: the trading view tells a closed order from none at all."""
+        """The last closed orders are remembered (OpenOrders.closed); of older ones the trading view tells a closed
+        order from none at all."""
+        closed = self.state.open_orders.closed.get(order_id)
+        if closed is not None and closed[0] == user_id:
+            raise OrderNotOpen(f"the order is {closed[1]} already")
         status = await self._closed_orders.status_of(user_id, order_id) if self._closed_orders else None
         if status in ("open", "partially_filled"):  # the view has not heard of its end yet; the engine has
             raise OrderNotOpen("the order is no longer open")

@@ -49,7 +49,7 @@ class MarketStateSnapshot:
     batch_opened: BatchOpened | None = None
     batch_built: BatchBuilt | None = None
     batch_submitted: BatchSubmitted | None = None
-    closed_orders: list[UUID] = field(default_factory=list)  # recently closed order ids, oldest first
+    closed_orders: list[tuple[UUID, UUID, str]] = field(default_factory=list)  # recently closed: (id, owner, status)
 
 
 class MarketState:
@@ -134,7 +134,7 @@ class MarketState:
             batch_submitted=self.batch.submitted if self.batch else None,
             next_batch=self.next_batch,
             settled_trades=self.settled_trades,
-            closed_orders=list(self.open_orders.closed),
+            closed_orders=[(order_id, *closed) for order_id, closed in self.open_orders.closed.items()],
         )
 
     @classmethod
@@ -150,7 +150,7 @@ class MarketState:
             live = [e for e in (kept.batch_opened, kept.batch_built, kept.batch_submitted) if e is not None]
             state.batch = SettlementBatch.replay(kept.batch_opened.originator_id, live)
         state.next_batch, state.settled_trades = kept.next_batch, kept.settled_trades
-        state.open_orders.closed = dict.fromkeys(kept.closed_orders)
+        state.open_orders.closed = {order_id: (owner, status) for order_id, owner, status in kept.closed_orders}
         return state
 
     # ----- questions -----

@@ -183,7 +183,8 @@ class OpenOrders:
     An order's own id is never used twice: besides the open orders, the ids
     of the last ``RECENTLY_CLOSED`` closed ones are kept, so a placement
     delivered a second time after its order filled is refused, not placed
-    again (application.trading.commands). Older closed ids are forgotten:
+    again (application.trading.commands), and a cancel of one is answered
+    without asking the trading view. Older closed ids are forgotten:
     commands expire long before that many orders close.
     """
 
@@ -193,7 +194,7 @@ class OpenOrders:
         self._by_id: dict[UUID, Order] = {}
         self._by_user: dict[UUID, dict[UUID, Order]] = {}
         self._by_client_id: dict[tuple[UUID, str], Order] = {}
-        self.closed: dict[UUID, None] = {}  # recently closed order ids, oldest first
+        self.closed: dict[UUID, tuple[UUID, str]] = {}  # recently closed: id → (owner, status), oldest first
 
     def used(self, order_id: UUID) -> bool:
         """Open, or closed recently."""
@@ -230,7 +231,7 @@ class OpenOrders:
     def remove(self, order: Order) -> None:
         del self._by_id[order.id]
         closed = self.closed
-        closed[order.id] = None
+        closed[order.id] = (order.user_id, order.status)
         if len(closed) > RECENTLY_CLOSED:
             del closed[next(iter(closed))]
         mine = self._by_user[order.user_id]
