@@ -93,18 +93,21 @@ class EngineRole:
 
 
 class AppendNudges:
-    """One word per burst of appends on a pub/sub channel, heard by every process following the log."""
+    """One word per burst of appends on a pub/sub channel, heard by every process following the log: the head
+    the log reached, so a listener that reads in batches can tell whether it is worth a read yet."""
 
     CHANNEL = "log:appended"
 
     def __init__(self, pubsub: PubSub) -> None:
         self._pubsub = pubsub
         self._due = asyncio.Event()
+        self._head = 0
         self._sender: asyncio.Task[None] | None = None
         self._complained = 0.0
 
     def appended(self, head: int) -> None:
         """An event store listener: never raises, never waits."""
+        self._head = max(self._head, head)
         self._due.set()
         if self._sender is None or self._sender.done():
             self._sender = asyncio.get_running_loop().create_task(self._send(), name="append-nudges")
@@ -113,17 +116,17 @@ class AppendNudges:
         while self._due.is_set():
             self._due.clear()
             try:
-                await self._pubsub.publish(self.CHANNEL, b"1")
+                await self._pubsub.publish(self.CHANNEL, b"%d" % self._head)
             except Exception as error:
                 self._complain(f"could not tell other processes of an append: {error}")
 
-    async def listen(self, wake: Callable[[], None]) -> None:
+    async def listen(self, wake: Callable[[int | None], None]) -> None:
         """Wake the follower on every word from another process; reconnect after a failure. Until cancelled."""
         while True:
             try:
                 async with self._pubsub.subscribe([self.CHANNEL], max_queue=10) as words:
-                    async for _ in words:
-                        wake()
+                    async for _, word in words:
+                        wake(int(word) if word.isdigit() else None)
             except asyncio.CancelledError:
                 raise
             except Exception as error:

@@ -14,7 +14,7 @@ import pytest
 from redis.asyncio import Redis
 
 from adapters.commands.memory import InProcessCommands
-from adapters.commands.redis_streams import GROUP, RedisCommandBus, RedisCommandQueue, stream_key
+from adapters.commands.redis_streams import GROUP, RedisCommandBus, RedisCommandQueue, entry, stream_key
 from adapters.pubsub.redis import RedisPubSub
 from application.errors import ServiceUnavailable
 from application.trading.commands import CancelOrder, EngineCommand, EngineUnavailable, PlaceOrder
@@ -240,12 +240,10 @@ async def test_a_command_older_than_the_timeout_is_not_carried_out(redis_url: st
         redis = Redis.from_url(redis_url)
         try:
             new = order()
-            stale = {"k": "PlaceOrder", "i": new.order_id.bytes, "r": "engine:replies:nobody", "b": b""}
-            from adapters.commands.redis_streams import _encode  # the bytes a sender writes
-
-            stale["b"] = _encode(PlaceOrder(uuid4(), new))
+            stale = entry("PlaceOrder", new.order_id.bytes, "engine:replies:nobody", PlaceOrder(uuid4(), new))
             await redis.xadd(stream_key(redis_prefix), stale, id="1000-0")  # sent in 1970, by Redis's clock
-            await redis.xadd(stream_key(redis_prefix), {"k": "PlaceOrder", "i": b"x", "r": "r", "b": b"\xc1garbage"})
+            await redis.xadd(stream_key(redis_prefix), {"m": b"\xc1garbage"})
+            await redis.xadd(stream_key(redis_prefix), entry("Unheard", b"x", "r", 1))
             handled: list[EngineCommand] = []
 
             async def handle(command: EngineCommand) -> Done:

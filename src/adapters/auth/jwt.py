@@ -14,14 +14,22 @@ ISSUER = "peoplecoin"
 REQUIRED = ["sub", "addr", "sid", "roles", "iat", "exp", "jti", "iss"]
 
 
+VERIFIED_KEPT = 20_000  # tokens whose signature was checked, remembered by their exact text
+
+
 class JwtAccessTokens:
-    """Expiry is judged by the application's clock, not the library's, so one time source rules everything."""
+    """Expiry is judged by the application's clock, not the library's, so one time source rules everything.
+
+    A token's text is checked once: a client sends the same token with every request until it expires, and the
+    signature over the same bytes cannot stop being valid, so the claims read from it are kept (the last
+    ``VERIFIED_KEPT`` tokens) and only its expiry is judged again. A token that fails is never kept."""
 
     def __init__(self, secret: str, clock: Clock) -> None:
         if len(secret) < 32:
             raise ValueError("the JWT secret must be at least 32 characters")
         self._secret = secret
         self._clock = clock
+        self._verified: dict[str, AccessClaims] = {}
 
     def issue(self, claims: AccessClaims) -> str:
         return jwt.encode(
@@ -40,6 +48,17 @@ class JwtAccessTokens:
         )
 
     def read(self, token: str) -> AccessClaims:
+        claims = self._verified.get(token)
+        if claims is None:
+            claims = self._verify(token)
+            if len(self._verified) >= VERIFIED_KEPT:
+                del self._verified[next(iter(self._verified))]
+            self._verified[token] = claims
+        if self._clock.now() >= claims.expires_at:
+            raise TokenRejected("token_expired", "the access token has expired; refresh it")
+        return claims
+
+    def _verify(self, token: str) -> AccessClaims:
         try:
             payload = jwt.decode(
                 token,
@@ -59,6 +78,4 @@ class JwtAccessTokens:
             )
         except (jwt.InvalidTokenError, ValueError, TypeError, KeyError, OverflowError):
             raise TokenRejected("invalid_token", "that is not an access token we issued") from None
-        if self._clock.now() >= claims.expires_at:
-            raise TokenRejected("token_expired", "the access token has expired; refresh it")
         return claims

@@ -1,9 +1,10 @@
 """The command bus between processes, on Redis Streams (consumer group) and Redis pub/sub for the answers.
 
 An API process (``RedisCommandBus``) appends each command to one stream,
-``{prefix}engine:commands``, as an entry of four fields: ``k`` the command's
-kind, ``i`` its id (16 bytes), ``r`` the channel its answer goes to (one per
-API process) and ``b`` the command, msgpack. Commands sent in the same
+``{prefix}engine:commands``, as an entry of one field, ``m``: msgpack of
+the command's kind, its id (16 bytes), the channel its answer goes to (one
+per API process) and the command (one field: the engine's Redis client
+parses two strings per entry, not eight). Commands sent in the same
 instant go in one pipeline. The caller waits at most ``timeout`` seconds for
 the answer; then it is told ``EngineUnavailable`` (503, outcome unknown).
 
@@ -54,6 +55,7 @@ MAX_IN_FLIGHT = 20_000  # commands started and not yet answered, before the engi
 
 _KINDS: dict[str, type[Any]] = {cls.__name__: cls for cls in REPLIES}
 _COMMANDS = {name: msgspec.msgpack.Decoder(cls) for name, cls in _KINDS.items()}
+_ENTRY = msgspec.msgpack.Decoder(tuple[str, bytes, str, msgspec.Raw])
 _ANSWERS = {cls: msgspec.msgpack.Decoder(tuple[int, reply]) for cls, reply in REPLIES.items()}
 _REFUSAL = msgspec.msgpack.Decoder(Refusal)
 _BATCH = msgspec.msgpack.Decoder(list[tuple[bytes, bool, bytes]])
@@ -62,6 +64,11 @@ _encode = msgspec.msgpack.Encoder().encode
 
 def stream_key(prefix: str) -> str:
     return prefix + STREAM
+
+
+def entry(kind: str, command_id: bytes, channel: str, command: object) -> dict[str, bytes]:
+    """A stream entry: what RedisCommandBus appends and RedisCommandQueue reads."""
+    return {"m": _encode((kind, command_id, channel, command))}
 
 
 class RedisCommandBus:
@@ -92,7 +99,7 @@ class RedisCommandBus:
         future: asyncio.Future[Done] = asyncio.get_running_loop().create_future()
         key = command_id.bytes
         self._waiting[key] = (future, kind)
-        self._outbox.append(({"k": kind.__name__, "i": key, "r": self._channel, "b": _encode(command)}, key))
+        self._outbox.append((entry(kind.__name__, key, self._channel, command), key))
         self._due.set()
         try:
             return await asyncio.wait_for(future, self._timeout)
@@ -240,9 +247,10 @@ class RedisCommandQueue:
                 self._ack(entry_id)
                 continue
             try:
-                command = _COMMANDS[fields[b"k"].decode()].decode(fields[b"b"])
-                key, channel = fields[b"i"], fields[b"r"]
-            except (KeyError, UnicodeDecodeError, msgspec.DecodeError) as error:
+                kind, key, channel_name, body = _ENTRY.decode(fields[b"m"])
+                command = _COMMANDS[kind].decode(body)
+                channel = channel_name.encode()
+            except (KeyError, msgspec.DecodeError) as error:
                 log.error("a command entry %s could not be read, skipped: %s", entry_id, error)
                 self._ack(entry_id)
                 continue
