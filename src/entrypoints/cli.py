@@ -42,9 +42,11 @@ def main(argv: list[str] | None = None) -> int:
 ROLES = {
     Role.SERVE: "everything in one process, on the embedded default or on PostgreSQL and Redis",
     Role.API: "serve the HTTP and WebSocket API; trading commands go to the engine process (needs Redis)",
-    Role.ENGINE: "run the matching engine (one leads, others stand by): commands from the api processes, group "
-    "commit, snapshots, settlement; serves only /health, /ready and /metrics (needs Redis)",
+    Role.ENGINE: "run the matching engine (one leads, others stand by): commands from the api and settler "
+    "processes, group commit, snapshots; serves only /health, /ready and /metrics (needs Redis)",
     Role.PROJECTOR: "keep every view up to date from the log; serves only /health, /ready and /metrics (needs Redis)",
+    Role.SETTLER: "settle batches on the chain and credit its deposits, commanding the engine (one leads, others "
+    "stand by); serves only /health, /ready and /metrics (needs Redis)",
 }
 
 

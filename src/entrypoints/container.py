@@ -45,7 +45,7 @@ from adapters.mail.smtp import SmtpMailer
 from adapters.pubsub.memory import InProcessPubSub
 from adapters.pubsub.redis import RedisPubSub
 from adapters.lease.file import FileLease
-from adapters.lease.postgres import PostgresAdvisoryLease
+from adapters.lease.postgres import SETTLER_LOCK_KEY, PostgresAdvisoryLease
 from adapters.sui.signatures import SuiSignatureVerifier
 from adapters.system import SystemClock, SystemRandomness, random_id
 from adapters.views.analytics import SqlAnalyticsView
@@ -91,11 +91,11 @@ from application.projections.users import UsersProjector
 from application.live.follower import READ_BATCH, MarketFollower
 from application.queries import CategoryQueries, DepthQueries, MarketQueries, ReadYourWrites, TradingQueries, UserQueries
 from application.trading.audit import MoneyCheck
-from application.trading.exchange import Exchange
+from application.trading.exchange import Exchange, Mode
 from application.trading.service import EngineClient, EngineService
 from application.tasks import stop_task
 from entrypoints.config import Settings
-from entrypoints.engine import AppendNudges, EngineRole
+from entrypoints.engine import AppendNudges, EngineRole, LeasedDuty
 from entrypoints.http.ratelimit import LiveLimits
 from entrypoints.live.feed import LiveFeed
 
@@ -121,6 +121,14 @@ def auth_settings(s: Settings) -> AuthSettings:
     )
 
 
+class SettlementLeader:
+    """Whether this process's settler and deposit watcher may act: ``serve``, while its engine runs; ``peoplecoin
+    settler``, while it holds the settler lease."""
+
+    def __init__(self) -> None:
+        self.leads: Callable[[], bool] = lambda: False
+
+
 class Container(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
 
@@ -137,6 +145,11 @@ class Container(containers.DeclarativeContainer):
     snapshot_store = providers.Singleton(RecorderSnapshots, event_store)
     writer_lease = providers.Singleton(
         lambda s: PostgresAdvisoryLease(s.database_url) if s.database_url else FileLease(s.data_dir / "engine.lock"),
+        settings,
+    )
+    settler_lease = providers.Singleton(  # one settler at a time among `peoplecoin settler` processes
+        lambda s: PostgresAdvisoryLease(s.database_url, key=SETTLER_LOCK_KEY) if s.database_url
+        else FileLease(s.data_dir / "settler.lock"),
         settings,
     )
     feed_fanout = providers.Singleton(InProcessPubSub)
@@ -250,10 +263,19 @@ class Container(containers.DeclarativeContainer):
     )
     engine = providers.Singleton(EngineClient, command_bus, market_follower, event_store, ids)
     settlement_queries = providers.Singleton(SettlementQueries, settlement_view, chain, clock, read_your_writes)
-    deposit_watcher = providers.Singleton(DepositWatcher, exchange, chain, event_store, clock)
+    # the settler and the deposit watcher command the engine like an api process; who leads: see Runtime
+    settlement_leader = providers.Singleton(SettlementLeader)
+    deposit_watcher = providers.Singleton(
+        lambda engine, follower, leader, chain, store, clock: DepositWatcher(
+            engine.handle, follower.reach, leader.leads, chain, store, clock
+        ),
+        engine, market_follower, settlement_leader, chain, event_store, clock,
+    )
     settler = providers.Singleton(
-        lambda exchange, chain, view, runner, s: Settler(exchange, chain, view, views_caught_up(runner), s.settlement_seconds),
-        exchange, chain, settlement_view, projections, settings,
+        lambda engine, follower, leader, chain, view, runner, s: Settler(
+            engine.handle, follower.reach, leader.leads, chain, view, views_caught_up(runner), s.settlement_seconds
+        ),
+        engine, market_follower, settlement_leader, chain, settlement_view, projections, settings,
     )
     money = providers.Singleton(
         lambda engine, store, s, ids, chain: MoneyMovement(engine, store, NetworkFees(dict(s.withdrawal_fees)), ids, chain),
@@ -299,7 +321,10 @@ FOLLOWING: dict[str, dict[str, float]] = {  # how each role's process reads the 
     "api": {"poll_interval": 0.05, "behind": 256},
     # the engine keeps it only to snapshot it: in long batches
     "engine": {"poll_interval": 2.0, "behind": READ_BATCH},
+    # the settler reads it where its own commands' answers are (it asks for those at once)
+    "settler": {"poll_interval": 1.0, "behind": READ_BATCH},
 }
+
 
 
 def views_caught_up(runner: ProjectionRunner, timeout: float = 5.0) -> Callable[[int], Awaitable[bool]]:
@@ -361,12 +386,17 @@ class Role(StrEnum):
 
     SERVE = "serve"  # everything in one process: the embedded default
     API = "api"  # HTTP and WebSocket; trading commands go to the engine over Redis Streams
-    ENGINE = "engine"  # the one fenced writer: matching, group commit, snapshots, settlement
+    ENGINE = "engine"  # the one fenced writer: matching, group commit, snapshots
     PROJECTOR = "projector"  # every view, from the log
+    SETTLER = "settler"  # settlement batches and chain deposits, commanding the engine over Redis Streams
 
     @property
     def serves_api(self) -> bool:
         return self in (Role.SERVE, Role.API)
+
+    @property
+    def sends_commands(self) -> bool:
+        return self in (Role.SERVE, Role.API, Role.SETTLER)
 
     @property
     def runs_engine(self) -> bool:
@@ -409,7 +439,7 @@ class Runtime:
             if role is not Role.ENGINE:  # the engine's market is for snapshots: it reads the log at its own pace
                 hear = asyncio.create_task(self._nudges.listen(lambda head: [w(head) for w in wake]), name="hear-appends")
                 self._tasks.append(hear)
-        if role.serves_api:
+        if role.sends_commands:
             await c.command_bus().start()
         if role is Role.SERVE:  # the in-process bus: the engine's handler answers 503 engine_elsewhere while standing by
             self._tasks.append(asyncio.create_task(c.command_queue().serve(c.engine_service().handle), name="commands"))
@@ -418,10 +448,15 @@ class Runtime:
             engine = EngineRole(c.writer_lease(), store, c.exchange(), follower, while_leading=duty)
             await engine.try_to_lead()  # before serving: a lone process answers orders from its first request
             self._tasks.append(asyncio.create_task(engine.run(), name="engine-role"))
-            self._tasks.append(asyncio.create_task(c.settler().run(), name="settler"))
-            if not c.chain().is_local:  # the local ledger's deposits are credited as an admin records them
-                self._tasks.append(asyncio.create_task(c.deposit_watcher().run(), name="deposit-watcher"))
             self._engine = engine
+            if role is Role.SERVE:
+                exchange = c.exchange()
+                c.settlement_leader().leads = lambda: exchange.mode is Mode.RUNNING
+                self._tasks.append(asyncio.create_task(self._settle(), name="settlement"))
+        if role is Role.SETTLER:
+            settling = LeasedDuty(c.settler_lease(), self._settle, "settler")
+            c.settlement_leader().leads = lambda: settling.holding
+            self._tasks.append(asyncio.create_task(settling.run(), name="settler-role"))
         tune_garbage_collector()
         if role.serves_api:
             self._tasks.append(asyncio.create_task(c.live_sessions().run(), name="live-sessions"))
@@ -431,6 +466,14 @@ class Runtime:
             except ProjectionsBehind as behind:  # poison is set aside; this is a view whose database refused
                 log.warning("starting with views behind (the runner keeps trying): %s", behind)
             self._tasks.append(asyncio.create_task(runner.run(), name="projections"))
+
+    async def _settle(self) -> None:
+        """The settler, and the deposit watcher on a real chain (the local ledger's deposits are credited as an
+        admin records them)."""
+        duties = [self.c.settler().run()]
+        if not self.c.chain().is_local:
+            duties.append(self.c.deposit_watcher().run())
+        await asyncio.gather(*duties)
 
     async def stop(self) -> None:
         leading = self._engine is not None and self._engine.leading
@@ -446,7 +489,7 @@ class Runtime:
                 if follower.market.position > follower.snapshotted_at:
                     await follower.snapshot()
             await self.c.writer_lease().release()
-        if self.role.serves_api:
+        if self.role.sends_commands:
             await self.c.command_bus().close()
         if self.role is Role.ENGINE:
             await self.c.command_queue().close()

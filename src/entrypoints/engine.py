@@ -139,3 +139,43 @@ class AppendNudges:
             log.warning(message)
             self._complained = now
 
+
+
+class LeasedDuty:
+    """Work that one process at a time may do (the settler): run while this process holds ``lease``; stand by,
+    trying every second, while another does."""
+
+    def __init__(self, lease: WriterLease, duty: Callable[[], Awaitable[None]], name: str) -> None:
+        self._lease, self._duty, self._name = lease, duty, name
+        self.holding = False
+
+    async def run(self) -> None:
+        """Until cancelled; the lease is let go when it is."""
+        said_standby = False
+        while True:
+            try:
+                got = await self._lease.acquire()
+            except Exception:
+                log.exception("could not ask for the %s lease", self._name)
+                got = False
+            if not got:
+                if not said_standby:
+                    log.warning("another process holds the %s lease: standing by", self._name)
+                    said_standby = True
+                await asyncio.sleep(LEASE_RETRY)
+                continue
+            said_standby = False
+            log.info("took the %s lease", self._name)
+            self.holding = True
+            duty = asyncio.create_task(self._duty(), name=self._name)
+            lost = asyncio.create_task(self._lease.lost(), name=f"{self._name}-lease")
+            try:
+                await asyncio.wait([duty, lost], return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                self.holding = False
+                await stop_task(duty)
+                await stop_task(lost)
+                if lost.done() and not lost.cancelled():
+                    log.critical("lost the %s lease: standing by", self._name)
+                else:
+                    await self._lease.release()

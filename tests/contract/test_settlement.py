@@ -18,6 +18,7 @@ from application.ports import BatchContent, ChainUnavailable, Effects, SignedTra
 from application.projections.runner import ProjectionRunner
 from application.projections.settlement import SettlementProjector
 from application.projections.users import UsersProjector
+from tests.support.engine_ends import engine_ends
 from application.settlement.settler import Settler, trade_leaf
 from domain.identity.events import UserRegistered
 from domain.settlement.merkle import audit_path, root, root_from_path
@@ -90,7 +91,7 @@ async def setting(views, store: Store, exchange, chain: Chain) -> tuple[Settler,
         await runner.catch_up()
         return True
 
-    return Settler(exchange, chain, settlement, caught_up, interval=0.01), runner
+    return Settler(*engine_ends(exchange, store), chain, settlement, caught_up, interval=0.01), runner
 
 
 async def trading_with_a_withdrawal(views):  # type: ignore[no-untyped-def]

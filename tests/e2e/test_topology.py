@@ -1,5 +1,5 @@
-"""The real topology: two engines (one leads, one stands by), a projector and two api processes on PostgreSQL
-and Redis, every process a ``peoplecoin`` subcommand of its own. Trading, sign-in and the live feed through
+"""The real topology: two engines (one leads, one stands by), a projector, a settler and two api processes on
+PostgreSQL and Redis, every process a ``peoplecoin`` subcommand of its own. Trading, sign-in and the live feed through
 both api processes; the leading engine killed mid-flow (the standby takes over from the log: nothing
 acknowledged lost, nothing doubled); an api process killed (its clients go to the other)."""
 
@@ -56,6 +56,7 @@ def deployment(tmp_path: Path, postgres_url: str, redis_url: str, redis_prefix: 
         "PEOPLECOIN_AUTH_DOMAIN": "peoplecoin.test",
         "PEOPLECOIN_AUTH_URI": "https://peoplecoin.test",
         "PEOPLECOIN_COMMAND_TIMEOUT": "3",
+        "PEOPLECOIN_SETTLEMENT_SECONDS": "0.5",
     }
     d = Deployment(tmp_path, shared)
     d.admin = admin  # type: ignore[attr-defined]
@@ -102,6 +103,7 @@ def test_trading_sign_in_and_the_feed_across_processes_survive_killing_the_engin
     d = deployment
     engine = d.start("engine")
     d.start("projector")
+    d.start("settler")
     api = [d.start("api"), d.start("api")]
     standby = d.start("engine")
 
@@ -127,6 +129,14 @@ def test_trading_sign_in_and_the_feed_across_processes_survive_killing_the_engin
         seen = [receive(ws) for ws in (first, second)]
         assert seen[0] == seen[1] and seen[0]["channel"] == "trades" and seen[0]["sequence"] >= 1
     assert buyer.http.get(f"{API}/users/me/balances", headers=buyer.headers).status_code == 200
+    # the settler process settles it through the engine: the trade's proof, from either api process
+    trade_id = bought.json()["fills"][0]["trade_id"]
+    deadline = time.monotonic() + TIMEOUT
+    while (proof := buyer.http.get(f"{API}/trades/{trade_id}/proof", headers=buyer.headers)).status_code != 200:
+        assert time.monotonic() < deadline, (proof.text, d.logs())
+        time.sleep(0.2)
+    batch = httpx.get(f"{api[1].url}{API}/settlement/batches/{proof.json()['batch']}", timeout=TIMEOUT).json()
+    assert batch["status"] == "confirmed" and batch["trade_count"] >= 1, batch
     repeat = seller.post("/orders", order("3", "1", "sell", client_order_id="resting-1"))
     assert repeat.status_code == 201, repeat.text
     again = httpx.Client(base_url=api[0].url, timeout=TIMEOUT).post(

@@ -26,7 +26,7 @@ def test_every_process_is_a_subcommand_and_shares_the_deployments_settings() -> 
     found = services()
     roles = [s["command"][0] for s in found.values()]
     assert set(roles) <= {r.value for r in ROLES}
-    assert roles.count(Role.ENGINE) >= 1 and roles.count(Role.API) >= 2 and roles.count(Role.PROJECTOR) == 1
+    assert roles.count(Role.ENGINE) >= 1 and roles.count(Role.API) >= 2 and roles.count(Role.PROJECTOR) == 1 and roles.count(Role.SETTLER) == 1
     for name, service in found.items():
         _parser().parse_args(service["command"])  # the CLI takes it
         assert all(service["environment"].get(key) for key in SHARED), name

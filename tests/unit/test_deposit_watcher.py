@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from application.ports import ChainDeposit
+from tests.support.engine_ends import engine_ends
 from application.settlement.deposits import CURSOR_STREAM, DepositWatcher
 from domain.identity.user import user_id_for
 from domain.settlement.events import DepositsReadTo
@@ -51,18 +52,19 @@ async def test_each_chain_deposit_is_credited_once_across_a_crash_and_a_restart(
         ChainDeposit("D2", 0, SENDER, "0xdead::coin::NOT_OURS", 9),
         ChainDeposit("D3", 0, SENDER, USD, 0),
     ])
-    watcher = DepositWatcher(exchange, chain, store, Clock())  # type: ignore[arg-type]
+    watcher = DepositWatcher(*engine_ends(exchange, store), chain, store, Clock())  # type: ignore[arg-type]
     try:
         await watcher.tick()
     except OSError:
         pass  # the cursor was not kept
-    again = DepositWatcher(exchange, chain, store, Clock())  # type: ignore[arg-type]
+    again = DepositWatcher(*engine_ends(exchange, store), chain, store, Clock())  # type: ignore[arg-type]
     assert await again.tick() == 4 and await again.tick() == 0
     chain.events.append(ChainDeposit("D4", 0, SENDER, USD, 1))
-    restarted = DepositWatcher(await engine(store), chain, store, Clock())  # type: ignore[arg-type]
+    exchange = await engine(store)
+    restarted = DepositWatcher(*engine_ends(exchange, store), chain, store, Clock())  # type: ignore[arg-type]
     assert await restarted.tick() == 1
     owner = user_id_for(SENDER)
-    ledger = restarted._exchange.state.ledger  # type: ignore[attr-defined]
+    ledger = exchange.state.ledger
     assert (ledger.available(owner, USD), ledger.available(owner, str(token))) == (5_000_001, 7)
     assert [e.cursor for e in await store.read_stream(CURSOR_STREAM)] == ["4", "5"]  # type: ignore[attr-defined]
 

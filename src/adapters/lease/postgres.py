@@ -17,7 +17,13 @@ import psycopg
 
 log = logging.getLogger(__name__)
 
-LOCK_KEY = int.from_bytes(hashlib.sha256(b"peoplecoin:engine-writer").digest()[:8], "big", signed=True)
+def lock_key(name: str) -> int:
+    """An advisory lock's key for a name (one lock per kind of single process)."""
+    return int.from_bytes(hashlib.sha256(b"peoplecoin:" + name.encode()).digest()[:8], "big", signed=True)
+
+
+LOCK_KEY = lock_key("engine-writer")
+SETTLER_LOCK_KEY = lock_key("settler")
 
 
 class PostgresAdvisoryLease:

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from uuid import UUID, uuid5
 
+from application.live.market import CommittedMarket
 from application.ports import Chain, ChainDeposit, ChainUnavailable, Clock, ConcurrencyConflict, EventStore
-from application.trading.exchange import Exchange, Mode
+from application.trading.commands import EngineCommand, RecordDeposit
+from application.trading.exchange import Done
 from domain.identity.user import user_id_for
 from domain.settlement.events import DepositsReadTo
 
@@ -32,9 +34,19 @@ def deposit_reference(deposit: ChainDeposit) -> str:
 
 class DepositWatcher:
     def __init__(
-        self, exchange: Exchange, chain: Chain, store: EventStore, clock: Clock, interval: float = 2.0
+        self,
+        handle: Callable[[EngineCommand], Awaitable[Done]],
+        market: Callable[[int], Awaitable[CommittedMarket]],
+        leads: Callable[[], bool],
+        chain: Chain,
+        store: EventStore,
+        clock: Clock,
+        interval: float = 2.0,
     ) -> None:
-        self._exchange, self._chain, self._store, self._clock = exchange, chain, store, clock
+        """Like the settler (application.settlement.settler): commands through ``handle``, the listed tokens from
+        the committed market, acting only while ``leads()``."""
+        self._handle, self._market, self._leads = handle, market, leads
+        self._chain, self._store, self._clock = chain, store, clock
         self.interval = interval
         self._cursor: tuple[int, str | None] | None = None  # (the cursor stream's version, the cursor)
 
@@ -53,7 +65,7 @@ class DepositWatcher:
 
     async def tick(self) -> int:
         """Credit the next page of deposits; how many events it read (0: none new, or not the engine here)."""
-        if self._exchange.mode is not Mode.RUNNING:
+        if not self._leads():
             return 0
         if self._cursor is None:
             kept = await self._store.read_stream(CURSOR_STREAM)
@@ -62,15 +74,15 @@ class DepositWatcher:
         found, after = await self._chain.deposits(cursor, PAGE)
         if not found:
             return 0
-        listed: Mapping[UUID, object] = self._exchange.listed()
+        listed: Mapping[UUID, object] = (await self._market(0)).state.tokens
         for deposit in found:
             if deposit.amount <= 0 or (deposit.asset != "USD" and _uuid(deposit.asset) not in listed):
                 log.warning("deposit %s: nothing to credit (%s %d)", deposit_reference(deposit), deposit.asset, deposit.amount)
                 continue
-            await self._exchange.deposit(
+            await self._handle(RecordDeposit(
                 user_id_for(deposit.sender), deposit.asset, deposit.amount, deposit_reference(deposit),
                 deposit.sender, deposit.digest,
-            )
+            ))
         if after is not None and after != cursor:
             moved = DepositsReadTo(originator_id=CURSOR_STREAM, originator_version=version + 1, at=self._clock.now(), cursor=after)
             try:

@@ -6,6 +6,12 @@ built or submitted one is sent, the same bytes every time, so it has one digest 
 once; its effects confirm it (paying its withdrawals in the same commit) or fail it (releasing them; its trades
 go into the next batch). A chain that does not answer is never taken for a failure: the settler asks for the
 digest, and sends the same bytes again at the next tick until it knows.
+
+The settler commands the engine like any api process does (``handle``: an EngineClient, in the engine's
+process for ``serve``, over the command bus for ``peoplecoin settler``) and reads the live batch from the
+committed market once it holds the answer's position, so it runs wherever it is started; ``leads`` says
+whether this one may act (one settler at a time: the engine's leader in ``serve``, the settler lease's holder
+for ``peoplecoin settler``).
 """
 
 from __future__ import annotations
@@ -15,9 +21,11 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from application.live.market import CommittedMarket
 from application.ports import BatchContent, Chain, ChainUnavailable, Effects, Payout, SignedTransaction
 from application.projections.settlement import SettlementView
-from application.trading.exchange import Exchange, Mode
+from application.trading.commands import ConfirmBatch, EngineCommand, FailBatch, OpenBatch, RecordBuilt, RecordSubmitted
+from application.trading.exchange import Done
 from domain.settlement.batch import BUILT, OPEN, SettlementBatch
 from domain.settlement.leaf import TradeLeaf
 from domain.settlement.merkle import root
@@ -39,16 +47,21 @@ class Step:
 class Settler:
     def __init__(
         self,
-        exchange: Exchange,
+        handle: Callable[[EngineCommand], Awaitable[Done]],
+        market: Callable[[int], Awaitable[CommittedMarket]],
+        leads: Callable[[], bool],
         chain: Chain,
         view: SettlementView,
         caught_up: Callable[[int], Awaitable[bool]],
         interval: float = DEFAULT_INTERVAL,
     ) -> None:
-        """``caught_up(position)`` waits (briefly) until the settlement and users views have read the log up to
-        ``position``; False when they have not yet (the batch is built at a later tick)."""
-        self._exchange, self._chain, self._view = exchange, chain, view
+        """``market(position)``: the committed market once it holds ``position``. ``caught_up(position)`` waits
+        (briefly) until the settlement and users views have read the log up to ``position``; False when they have
+        not yet (the batch is built at a later tick)."""
+        self._handle, self._market, self._leads = handle, market, leads
+        self._chain, self._view = chain, view
         self._caught_up = caught_up
+        self._position = 0  # the log position of this settler's last answer: the market it reads holds it
         self.interval = interval
         self._opened_at: dict[int, int] = {}  # a batch this settler opened: the log position of its opening
 
@@ -74,30 +87,37 @@ class Settler:
     async def tick(self, opening: bool = True) -> Step | None:
         """Open a batch if none is live and something waits (with ``opening``), then take the live one as far as it
         goes now. Nothing while this process does not run the engine (a standby's settler waits for its turn)."""
-        if self._exchange.mode is not Mode.RUNNING:
+        if not self._leads():
             return None
-        batch = self._exchange.live_batch()
+        batch = (await self._market(self._position)).state.batch
         if batch is None:
-            done = await self._exchange.open_batch() if opening else None
+            done = await self._send(OpenBatch()) if opening else None
             if done is None or done.value is None:
                 return None
             self._opened_at = {done.value.sequence: done.position}  # type: ignore[attr-defined]
-            batch = self._exchange.live_batch()
+            batch = (await self._market(done.position)).state.batch
             assert batch is not None
         return await self._drive(batch)
 
+    async def _send(self, command: EngineCommand) -> Done:
+        done = await self._handle(command)
+        self._position = max(self._position, done.position)
+        return done
+
     async def _drive(self, batch: SettlementBatch) -> Step:
-        sequence = batch.sequence
-        if batch.status == OPEN:
+        sequence, status = batch.sequence, batch.status
+        if status == OPEN:
             built = await self._build(batch)
             if built is None:
                 return Step(sequence, OPEN, "the views have not read the batch yet")
-            await self._exchange.record_built(sequence, *built)
-        assert batch.built is not None
-        b = batch.built
-        tx = SignedTransaction(b.tx_bytes, b.signature, b.digest, b.operator_address)
-        if batch.status == BUILT:
-            await self._exchange.record_submitted(sequence)  # before sending: from now on the chain may run it
+            await self._send(RecordBuilt(sequence, *built))
+            tx, status = built[1], BUILT
+        else:
+            assert batch.built is not None
+            b = batch.built
+            tx = SignedTransaction(b.tx_bytes, b.signature, b.digest, b.operator_address)
+        if status == BUILT:
+            await self._send(RecordSubmitted(sequence))  # before sending: from now on the chain may run it
         try:
             effects: Effects | None = await self._chain.execute(tx)
         except ChainUnavailable as error:
@@ -109,10 +129,10 @@ class Settler:
             if effects is None:
                 return Step(sequence, "submitted", "outcome unknown: the same bytes go again at the next tick")
         if effects.ok:
-            await self._exchange.confirm_batch(sequence, tx.digest, effects.checkpoint)
+            await self._send(ConfirmBatch(sequence, tx.digest, effects.checkpoint))
             log.info("batch %d confirmed: %s", sequence, tx.digest)
             return Step(sequence, "confirmed")
-        await self._exchange.fail_batch(sequence, effects.error or "the chain refused the transaction")
+        await self._send(FailBatch(sequence, effects.error or "the chain refused the transaction"))
         log.error("batch %d failed on chain: %s", sequence, effects.error)
         return Step(sequence, "failed", effects.error)
 
@@ -121,7 +141,8 @@ class Settler:
         opened = batch.opened
         assert opened is not None
         # the views must have read the opening (one opened before a restart: everything stored so far)
-        if not await self._caught_up(self._opened_at.get(opened.sequence, self._exchange.position)):
+        market = await self._market(self._position)
+        if not await self._caught_up(self._opened_at.get(opened.sequence, market.position)):
             return None
         leaves = await self._view.leaves(opened.sequence)
         if len(leaves) != opened.trade_count:
@@ -131,7 +152,7 @@ class Settler:
             log.warning("batch %d: %d trades name users the users view lacks; waiting", opened.sequence, len(missing))
             return None
         trades_root = root([trade_leaf(leaf.trade, leaf.buyer_address, leaf.seller_address) for leaf in leaves])  # type: ignore[arg-type]
-        withdrawals = self._exchange.state.withdrawals
+        withdrawals = market.state.withdrawals
         payouts = tuple(
             Payout(w.asset, w.requested.amount, w.requested.to_address)  # type: ignore[union-attr]
             for w in (withdrawals[withdrawal_id] for withdrawal_id in opened.withdrawals)

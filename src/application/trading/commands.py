@@ -24,9 +24,11 @@ from typing import Any
 from uuid import UUID
 
 from application.errors import ApplicationError, ServiceUnavailable
+from application.ports import SignedTransaction
 from application.trading.exchange import DepositSnapshot, PlacementSnapshot, Repeatable, WithdrawalEnded
 from domain.account.events import Transferred, WithdrawalRequested
 from domain.orderbook.order import NewOrder, OrderState
+from domain.settlement.events import BatchBuilt, BatchConfirmed, BatchFailed, BatchOpened, BatchSubmitted
 from domain.shared.errors import Conflict, DomainError, Forbidden, NotFound, RuleViolation, TooSoon, Unauthenticated
 from domain.token.events import TokenListed
 from domain.token.token import MarketParameters
@@ -101,8 +103,42 @@ class ListToken:
     owner_id: UUID | None = None
 
 
+# ----- the settler's (SETTLEMENT.md): a batch's life, one step at a time -----
+
+
+@dataclass(frozen=True, slots=True)
+class OpenBatch:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class RecordBuilt:
+    sequence: int
+    trades_root: bytes
+    tx: SignedTransaction
+
+
+@dataclass(frozen=True, slots=True)
+class RecordSubmitted:
+    sequence: int
+
+
+@dataclass(frozen=True, slots=True)
+class ConfirmBatch:
+    sequence: int
+    digest: str
+    checkpoint: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class FailBatch:
+    sequence: int
+    error: str
+
+
 EngineCommand = (
     PlaceOrder | CancelOrder | CancelAll | RecordDeposit | MakeTransfer | RequestWithdrawal | CancelWithdrawal | ListToken
+    | OpenBatch | RecordBuilt | RecordSubmitted | ConfirmBatch | FailBatch
 )
 
 # what each command answers with (Done.value), for a transport that has to decode it
@@ -115,6 +151,11 @@ REPLIES: dict[type[Any], Any] = {
     RequestWithdrawal: Repeatable[WithdrawalRequested],
     CancelWithdrawal: WithdrawalEnded,
     ListToken: TokenListed,
+    OpenBatch: BatchOpened | None,
+    RecordBuilt: BatchBuilt,
+    RecordSubmitted: BatchSubmitted,
+    ConfirmBatch: BatchConfirmed,
+    FailBatch: BatchFailed,
 }
 
 

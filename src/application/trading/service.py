@@ -22,11 +22,16 @@ from application.trading.commands import (
     CancelAll,
     CancelOrder,
     CancelWithdrawal,
+    ConfirmBatch,
     EngineCommand,
+    FailBatch,
     ListToken,
     MakeTransfer,
+    OpenBatch,
     PlaceOrder,
+    RecordBuilt,
     RecordDeposit,
+    RecordSubmitted,
     RequestWithdrawal,
 )
 from application.trading.exchange import Done, Exchange
@@ -69,6 +74,16 @@ class EngineService:
                 )
             case CancelWithdrawal():
                 return await exchange.cancel_withdrawal(command.owner, command.withdrawal_id)
+            case OpenBatch():
+                return await exchange.open_batch()
+            case RecordBuilt():
+                return await exchange.record_built(command.sequence, command.trades_root, command.tx)
+            case RecordSubmitted():
+                return await exchange.record_submitted(command.sequence)
+            case ConfirmBatch():
+                return await exchange.confirm_batch(command.sequence, command.digest, command.checkpoint)
+            case FailBatch():
+                return await exchange.fail_batch(command.sequence, command.error)
             case ListToken():
                 t = command
                 return await exchange.list_token(
