@@ -107,7 +107,7 @@ TARGET_THROUGHPUT = 0.40  # project orders/s over the reference's, at least
 TARGET_CPU = 2.0  # project CPU per command over the reference's, at most
 TARGET_ENGINE_CPU = 0.25  # the engine process's CPU per command over the reference's, at most
 TARGET_P99 = 2.0  # project p99 at the fixed rate over the reference's, at most
-TOPOLOGY = (("engine", "engine"), ("projector", "projector"), ("api-1", "api"), ("api-2", "api"))  # (label, role)
+TOPOLOGY = (("engine", "engine"), ("projector", "projector"), ("settler", "settler"), ("api-1", "api"), ("api-2", "api"))  # (label, role)
 
 
 # ----- one phase, several server processes -------------------------------------------------------------------------
@@ -365,7 +365,7 @@ def run_topology(args: argparse.Namespace, cpus: tuple[int | None, int | None], 
             api = [servers["api-1"], servers["api-2"]]
             market = set_up(api[0].url, admin, args.users)
             print(
-                f"  topology up (engine, projector, 2 api); {args.users} users signed in, token listed, deposits "
+                f"  topology up (engine, projector, settler, 2 api); {args.users} users signed in, token listed, deposits "
                 f"done in {market.seconds:.1f}s",
                 flush=True,
             )
