@@ -80,6 +80,19 @@ class Server:
         return [json.loads(line) for line in self.log().splitlines() if line.strip()]
 
 
+def deployment_env(postgres_url: str, redis_url: str, redis_prefix: str, admin_address: str, **extra: str) -> dict[str, str]:
+    """What every process of one deployment on PostgreSQL and Redis shares."""
+    return {
+        "PEOPLECOIN_DATABASE_URL": postgres_url,
+        "PEOPLECOIN_REDIS_URL": redis_url,
+        "PEOPLECOIN_REDIS_PREFIX": redis_prefix,
+        "PEOPLECOIN_ADMIN_ADDRESSES": admin_address,
+        "PEOPLECOIN_RATE_LIMITS": "off",
+        "PEOPLECOIN_JWT_SECRET": "one secret for every process of a deployment, long enough",
+        **extra,
+    }
+
+
 def server_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     keep = {k: v for k, v in os.environ.items() if not k.startswith("PEOPLECOIN_")}
     return {**keep, "PEOPLECOIN_DATA_DIR": str(tmp_path / "data"), **extra}

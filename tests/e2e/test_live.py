@@ -14,7 +14,7 @@ import httpx
 import pytest
 from websockets.sync.client import ClientConnection, connect
 
-from tests.e2e.conftest import Server, server_env
+from tests.e2e.conftest import Server, deployment_env, server_env
 from tests.e2e.helpers import API, bearer, sign_in
 from tests.support.wallets import ED25519, SECP256K1, SECP256R1, Wallet
 
@@ -177,14 +177,7 @@ def test_the_websocket_rate_limit_refuses_messages_beyond_it(start_server: Calla
 
 def test_two_server_processes_on_redis_deliver_the_same_stream(tmp_path: Path, postgres_url: str, redis_url: str, redis_prefix: str) -> None:
     admin = Wallet.new(ED25519)
-    shared = {
-        "PEOPLECOIN_DATABASE_URL": postgres_url,
-        "PEOPLECOIN_REDIS_URL": redis_url,
-        "PEOPLECOIN_REDIS_PREFIX": redis_prefix,
-        "PEOPLECOIN_ADMIN_ADDRESSES": admin.address,
-        "PEOPLECOIN_RATE_LIMITS": "off",
-        "PEOPLECOIN_JWT_SECRET": "one secret for every process of a deployment, long enough",
-    }
+    shared = deployment_env(postgres_url, redis_url, redis_prefix, admin.address)
     (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
     engine = Server(server_env(tmp_path / "a", **shared), tmp_path / "a.log").start()
     reader: Server | None = None

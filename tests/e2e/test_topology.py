@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.conftest import Server, audit_stores, server_env
+from tests.e2e.conftest import Server, audit_stores, deployment_env, server_env
 from tests.e2e.helpers import API, bearer, challenge
 from tests.e2e.test_live import live, receive, send
 from tests.support.wallets import SECP256R1, Wallet
@@ -46,18 +46,13 @@ class Deployment:
 @pytest.fixture
 def deployment(tmp_path: Path, postgres_url: str, redis_url: str, redis_prefix: str) -> Iterator[Deployment]:
     admin = Wallet.new(SECP256R1)
-    shared = {
-        "PEOPLECOIN_DATABASE_URL": postgres_url,
-        "PEOPLECOIN_REDIS_URL": redis_url,
-        "PEOPLECOIN_REDIS_PREFIX": redis_prefix,
-        "PEOPLECOIN_ADMIN_ADDRESSES": admin.address,
-        "PEOPLECOIN_RATE_LIMITS": "off",
-        "PEOPLECOIN_JWT_SECRET": "one secret for every process of a deployment, long enough",
-        "PEOPLECOIN_AUTH_DOMAIN": "peoplecoin.test",
-        "PEOPLECOIN_AUTH_URI": "https://peoplecoin.test",
-        "PEOPLECOIN_COMMAND_TIMEOUT": "3",
-        "PEOPLECOIN_SETTLEMENT_SECONDS": "0.5",
-    }
+    shared = deployment_env(
+        postgres_url, redis_url, redis_prefix, admin.address,
+        PEOPLECOIN_AUTH_DOMAIN="peoplecoin.test",
+        PEOPLECOIN_AUTH_URI="https://peoplecoin.test",
+        PEOPLECOIN_COMMAND_TIMEOUT="3",
+        PEOPLECOIN_SETTLEMENT_SECONDS="0.5",
+    )
     d = Deployment(tmp_path, shared)
     d.admin = admin  # type: ignore[attr-defined]
     yield d
