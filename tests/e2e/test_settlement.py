@@ -177,6 +177,13 @@ def _withdrawal(trader: Trader, withdrawal_id: str) -> dict[str, Any]:
     return next(w for w in response.json()["items"] if w["id"] == withdrawal_id)
 
 
+def paid_by(trader: Trader, withdrawal_id: str, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while _withdrawal(trader, withdrawal_id)["status"] != "completed" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _withdrawal(trader, withdrawal_id)["status"] == "completed"
+
+
 def test_a_failed_batch_fails_its_withdrawals_and_its_trades_are_settled_by_the_next(market: Market) -> None:
     creator = market.trader()
     market.list_token("ALICE", creator)
@@ -218,9 +225,9 @@ def test_kill_9_while_the_chain_holds_a_submitted_batch_confirms_it_once_after_t
         market.server.kill(signal.SIGKILL)  # the bytes are with the chain, which has not run them yet
         market.server.start()
         proof_of(buyer, fill["trade_id"])
+        paid_by(buyer, made["id"])  # the withdrawal may ride the batch after the submitted one
         found = settled(market, all_confirmed)
         assert [b["status"] for b in found] == ["confirmed"] * len(found)
-        assert _withdrawal(buyer, made["id"])["status"] == "completed"
         custody = market.client.get(f"{API}/custody").json()["assets"]
         assert all(D(c["balance"]) == D(c["liabilities"]) for c in custody), custody  # paid once
     finally:
@@ -243,10 +250,7 @@ def test_batches_proofs_and_custody_survive_kill_9_and_nothing_is_paid_twice(mar
         proof_of(buyer, fill["trade_id"])
     # the trades may be settled by a batch opened before the withdrawal was asked for; the withdrawal then
     # rides the next one, so wait for it to be paid before counting
-    deadline = time.monotonic() + 30
-    while _withdrawal(buyer, made.json()["id"])["status"] != "completed" and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert _withdrawal(buyer, made.json()["id"])["status"] == "completed"
+    paid_by(buyer, made.json()["id"])
     found = settled(market, all_confirmed)
     sequences = sorted(b["sequence"] for b in found)
     assert sequences == list(range(1, len(sequences) + 1))  # numbered without gaps
