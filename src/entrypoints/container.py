@@ -481,7 +481,8 @@ class Runtime:
             await self._engine.stop_duty()
         for task in reversed(self._tasks):
             await stop_task(task)
-        await self.c.exchange().close()
+        if self.role.runs_engine:
+            await self.c.exchange().close()
         if leading:
             follower: MarketFollower = self.c.market_follower()
             with suppress(Exception):  # a snapshot now makes the next start short; without one it is only longer

@@ -176,7 +176,7 @@ class RedisCommandQueue:
         self._key, self._pubsub = stream_key(prefix), pubsub
         self._expire_ms = int(expire_after * 1000)
         self.consumer = consumer or f"engine-{uuid.uuid4().hex[:12]}"
-        self._answers: dict[bytes, list[tuple[bytes, bool, bytes]]] = defaultdict(list)  # by reply channel
+        self._answers: dict[str, list[tuple[bytes, bool, bytes]]] = defaultdict(list)  # by reply channel
         self._acks: list[bytes] = []
         self._due = asyncio.Event()
         self._in_flight: set[asyncio.Task[None]] = set()
@@ -247,9 +247,8 @@ class RedisCommandQueue:
                 self._ack(entry_id)
                 continue
             try:
-                kind, key, channel_name, body = _ENTRY.decode(fields[b"m"])
+                kind, key, channel, body = _ENTRY.decode(fields[b"m"])
                 command = _COMMANDS[kind].decode(body)
-                channel = channel_name.encode()
             except (KeyError, msgspec.DecodeError) as error:
                 log.error("a command entry %s could not be read, skipped: %s", entry_id, error)
                 self._ack(entry_id)
@@ -259,7 +258,7 @@ class RedisCommandQueue:
             task.add_done_callback(self._in_flight.discard)
 
     async def _carry_out(
-        self, entry_id: bytes, key: bytes, channel: bytes, command: EngineCommand, handle: Handler
+        self, entry_id: bytes, key: bytes, channel: str, command: EngineCommand, handle: Handler
     ) -> None:
         try:
             done = await handle(command)
@@ -292,7 +291,7 @@ class RedisCommandQueue:
         acks, self._acks = self._acks, []
         try:
             for channel, batch in answers.items():
-                await self._pubsub.publish(channel.decode(), _encode(batch))
+                await self._pubsub.publish(channel, _encode(batch))
             if acks:
                 await self._redis.xack(self._key, GROUP, *acks)
         except (RedisError, OSError) as error:  # lost answers are 503s; unacknowledged entries are harmless

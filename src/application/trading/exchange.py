@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -228,11 +228,6 @@ class Exchange:
     async def listing(self, token_id: UUID) -> TokenListed | None:
         return self.state.tokens.get(token_id)
 
-    def listed(self) -> Mapping[UUID, TokenListed]:
-        """The tokens the engine trades (the deposit watcher's check)."""
-        self._check_running()
-        return self.state.tokens
-
     # ----- commands -----
 
     def _book(self, token_id: UUID) -> OrderBook:
@@ -381,11 +376,6 @@ class Exchange:
         raise WithdrawalNotCancellable(f"the withdrawal is {ended.status}")
 
     # ----- settlement: the settler's commands (SETTLEMENT.md) -----
-
-    def live_batch(self) -> SettlementBatch | None:
-        """The batch being settled, if any (one at a time)."""
-        self._check_running()
-        return self.state.batch
 
     async def open_batch(self) -> Done:
         """Open the next batch with every trade and pending withdrawal that no batch carries (at most
