@@ -54,6 +54,7 @@ def _serve(settings: Settings) -> int:
     import uvicorn
 
     from entrypoints.http.app import create_app
+    from entrypoints.http.wsprotocol import FramedWebSocketProtocol
 
     app = create_app(build(settings))
     uvicorn.run(
@@ -67,7 +68,8 @@ def _serve(settings: Settings) -> int:
         proxy_headers=bool(settings.trusted_proxies),
         forwarded_allow_ips=list(settings.trusted_proxies),
         access_log=settings.access_log,
-        ws_per_message_deflate=False,  # it would compress each update again for every client: the feed formats once
+        ws=FramedWebSocketProtocol,  # the live feed writes a connection's waiting updates in one write
+        ws_per_message_deflate=False,  # it would compress each update again for every client: the feed frames once
     )
     return 0
 

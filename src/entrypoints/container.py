@@ -152,14 +152,13 @@ class Container(containers.DeclarativeContainer):
         else FileLease(s.data_dir / "settler.lock"),
         settings,
     )
-    feed_fanout = providers.Singleton(InProcessPubSub)
     market_follower = providers.Singleton(
         lambda store, snapshots, s: MarketFollower(store, snapshots, snapshot_every=s.snapshot_every, **FOLLOWING[s.role]),
         event_store,
         snapshot_store,
         settings,
     )
-    live_feed = providers.Singleton(LiveFeed, feed_fanout, market_follower)
+    live_feed = providers.Singleton(LiveFeed, market_follower)
 
     expiring_keys = providers.Singleton(
         lambda s, db: RedisExpiringKeys(s.redis_url, s.redis_prefix) if s.redis_url else SqlExpiringKeys(db),
@@ -509,7 +508,6 @@ def tune_garbage_collector() -> None:
 async def close_clients(c: Container) -> None:
     """Pub/sub, and the Redis clients of expiring keys, rate limits and connection slots when on Redis."""
     await c.pubsub().close()
-    await c.feed_fanout().close()
     for client in (c.expiring_keys(), c.rate_limiter(), c.connection_slots()):
         if isinstance(client, RedisExpiringKeys | RedisRateLimiter | RedisConnectionSlots):
             await client.close()

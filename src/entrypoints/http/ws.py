@@ -1,12 +1,22 @@
 """The WebSocket: ``/api/v1/ws`` (API.md). Subscribe to a channel of a token, get a snapshot, then its updates.
 
-Each connection has one bounded outgoing queue and one subscription to this
-process's live feed per channel it follows. A subscription starts by
-subscribing, then taking the channel's snapshot from the committed market
-(in one step of the event loop, with its sequence); updates numbered up to
-the snapshot's are dropped, the rest follow in order. A client too slow to
-take what it is sent is closed with code 4008 rather than allowed to hold
-anyone up.
+Each connection has one bounded list of messages waiting to be sent and one
+follower of this process's live feed per channel it follows. A follower is
+registered with the feed first, then takes the channel's snapshot from the
+committed market (in one step of the event loop, with its sequence); updates
+numbered up to the snapshot's are dropped, the rest follow in order. The
+feed hands a batch of updates to every follower, then flushes each
+connection once: under uvicorn (``FramedWebSocketProtocol``) everything
+waiting goes out in one write of ready-made frames, at once if the socket
+takes it; elsewhere through ASGI, a message at a time, from the connection's
+pump.
+
+A client that falls behind (``BEHIND`` messages waiting: its socket's buffer
+is full) stops getting ``orderbook`` and ``price`` updates one by one: when
+the socket takes data again it gets one fresh snapshot of each such channel
+instead (the book and the ticker now, with their sequence), then updates
+after it. A client still too slow to take what it is sent (``OUTGOING``
+waiting) is closed with code 4008 rather than allowed to hold anyone up.
 
 Limits hold per caller (its IP, then its user after ``auth``) across
 connections and processes: messages per minute, and simultaneous connections;
@@ -20,8 +30,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from dataclasses import dataclass
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -32,16 +42,19 @@ from litestar.exceptions import WebSocketDisconnect
 from application.handlers.auth import Authentication
 from application.live.market import channel_key
 from application.live_sessions import LiveSessions
-from application.ports import AccessClaims, SubscriptionOverflow, TokenRejected
+from application.ports import AccessClaims, TokenRejected
 from domain.shared.errors import DomainError
 from domain.token.errors import TokenNotFound
 from entrypoints.http.caller import Caller
 from entrypoints.http.ratelimit import LiveLimits, client_ip
-from entrypoints.live.feed import CHANNELS, Channel, LiveFeed, decode_update
+from entrypoints.http.wsprotocol import FRAMES, OutgoingMessage
+from entrypoints.live.feed import CHANNELS, Channel, LiveFeed
 
 log = logging.getLogger(__name__)
 
 OUTGOING = 1_000  # messages a connection may have waiting before it is dropped
+BEHIND = 64  # messages waiting from which book and price updates are coalesced into snapshots
+COALESCED: frozenset[Channel] = frozenset({"orderbook", "price"})
 SLOW_CLIENT = 4008
 TOO_MANY_CONNECTIONS = 4429  # in the 4xxx private range: 429 as in HTTP
 _decode = msgspec.json.Decoder(dict[str, Any]).decode
@@ -49,7 +62,7 @@ _decode = msgspec.json.Decoder(dict[str, Any]).decode
 
 @dataclass(frozen=True, slots=True)
 class Closing:
-    """Queued after the last message: the pump closes the socket once everything before it is sent."""
+    """The pump closes the socket once everything queued before it is sent."""
 
     code: int
     reason: str
@@ -57,6 +70,82 @@ class Closing:
 
 async def _now() -> None:
     return None
+
+
+class Writer:
+    """Sends through ASGI, a message at a time (any ASGI server)."""
+
+    def __init__(self, socket: WebSocket[Any, Any, Any]) -> None:
+        self._socket = socket
+
+    def ready(self) -> bool:
+        """Whether a write can be made now, without waiting (never, through ASGI: its sends are awaited)."""
+        return False
+
+    async def wait(self) -> None:
+        """Until a write can be made."""
+
+    def write(self, batch: list[OutgoingMessage]) -> None:
+        raise NotImplementedError
+
+    async def send(self, batch: list[OutgoingMessage]) -> None:
+        for message in batch:
+            await self._socket.send_text(message.text.decode())
+
+
+class FrameWriter(Writer):
+    """Writes ready-made frames in one write, below ASGI (FramedWebSocketProtocol's extension)."""
+
+    def __init__(self, socket: WebSocket[Any, Any, Any], extension: dict[str, Any]) -> None:
+        super().__init__(socket)
+        self._write: Callable[[bytes], bool] = extension["write"]
+        self._writable: asyncio.Event = extension["writable"]
+
+    def ready(self) -> bool:
+        return self._writable.is_set()
+
+    async def wait(self) -> None:
+        await self._writable.wait()
+
+    def write(self, batch: list[OutgoingMessage]) -> None:
+        self._write(b"".join([message.frame for message in batch]))  # False: closing, and the reader will know
+
+    async def send(self, batch: list[OutgoingMessage]) -> None:
+        self.write(batch)
+
+
+def writer_for(socket: WebSocket[Any, Any, Any]) -> Writer:
+    extension = socket.scope.get("extensions", {}).get(FRAMES)
+    return Writer(socket) if extension is None else FrameWriter(socket, extension)
+
+
+class Follow:
+    """One subscription of a connection: the feed hands it updates; it keeps the last sequence sent."""
+
+    __slots__ = ("connection", "channel", "token_id", "user_id", "key", "last", "stale", "starting")
+
+    def __init__(self, connection: Connection, channel: Channel, token_id: UUID, user_id: UUID | None) -> None:
+        self.connection, self.channel, self.token_id, self.user_id = connection, channel, token_id, user_id
+        self.key = channel_key(channel, token_id, user_id)
+        self.last: int | None = None  # None until the snapshot is queued: updates before it are in it
+        self.stale = False  # updates were skipped while the client was behind: a fresh snapshot replaces them
+        self.starting: asyncio.Task[None] | None = None
+
+    def deliver(self, message: OutgoingMessage) -> None:
+        if self.last is None or message.sequence <= self.last:
+            return
+        self.last = message.sequence
+        connection = self.connection
+        if self.stale:
+            return
+        if self.channel in COALESCED and len(connection.pending) >= BEHIND:
+            self.stale = True
+            connection.stale.append(self)
+            return
+        connection.queue(message)
+
+    def flush(self) -> None:
+        self.connection.flush()
 
 
 class Connection:
@@ -69,24 +158,44 @@ class Connection:
         sessions: LiveSessions,
         ip: str,
         caught_up: Callable[[], Awaitable[object]] | None = None,
+        writer: Writer | None = None,
     ) -> None:
         self.socket, self.feed = socket, feed
+        self.writer = writer or Writer(socket)
         self.caught_up = caught_up or _now
         self.authentication = authentication
         self.caller = Caller(ip, limits, sessions, on_end=self.session_ended)
-        self.outgoing: asyncio.Queue[str | Closing] = asyncio.Queue(OUTGOING)
-        self.subscriptions: dict[tuple[str, UUID], asyncio.Task[None]] = {}
+        self.pending: list[OutgoingMessage] = []
+        self.stale: list[Follow] = []
+        self.closing: Closing | None = None
+        self.follows: dict[tuple[str, UUID], Follow] = {}
         self.too_slow = asyncio.Event()
+        self._wake = asyncio.Event()
 
     @property
     def claims(self) -> AccessClaims | None:
         return self.caller.claims
 
-    def send(self, text: str) -> None:
-        try:
-            self.outgoing.put_nowait(text)
-        except asyncio.QueueFull:
+    def queue(self, message: OutgoingMessage) -> None:
+        if self.closing is not None or self.too_slow.is_set():
+            return
+        if len(self.pending) >= OUTGOING:
             self.too_slow.set()
+            self.pending.clear()
+            return
+        self.pending.append(message)
+
+    def send(self, text: str) -> None:
+        self.queue(OutgoingMessage(text.encode()))
+        self.flush()
+
+    def flush(self) -> None:
+        """Write what waits now if the socket takes it; else the pump writes it once it does."""
+        if self.pending and self.closing is None and not self.stale and self.writer.ready():
+            batch, self.pending = self.pending, []
+            self.writer.write(batch)
+        elif self.pending or self.stale or self.closing is not None:
+            self._wake.set()
 
     def error(self, code: str, message: str) -> None:
         self.send(msgspec.json.encode({"type": "error", "code": code, "message": message}).decode())
@@ -94,14 +203,12 @@ class Connection:
     def too_many_connections(self, whose: str) -> None:
         """Tell the client, then close once that and everything queued before it is sent."""
         self.error("too_many_connections", f"this {whose} holds as many live connections as it may")
-        try:
-            self.outgoing.put_nowait(Closing(TOO_MANY_CONNECTIONS, "too many connections"))
-        except asyncio.QueueFull:
-            self.too_slow.set()
+        self.closing = Closing(TOO_MANY_CONNECTIONS, "too many connections")
+        self.flush()
 
     def session_ended(self, why: str) -> None:
-        for key in [k for k in self.subscriptions if k[0] == "user_orders"]:
-            self.subscriptions.pop(key).cancel()
+        for key in [k for k in self.follows if k[0] == "user_orders"]:
+            self._stop(self.follows.pop(key))
         self.error("session_ended", why)
 
     async def handle(self, text: str) -> None:
@@ -160,46 +267,70 @@ class Connection:
         if channel == "user_orders" and self.claims is None:
             self.error("auth_required", "user_orders needs {\"op\": \"auth\", \"token\": ...} first")
             return
-        if (channel, token_id) in self.subscriptions:
+        if (channel, token_id) in self.follows:
             self.error("already_subscribed", f"already subscribed to {channel} of that token")
             return
-        self.subscriptions[(channel, token_id)] = asyncio.create_task(self.follow(channel, token_id))
+        user = self.claims.user_id if channel == "user_orders" and self.claims else None
+        follow = self.follows[(channel, token_id)] = Follow(self, channel, token_id, user)
+        self.feed.follow(follow)  # first: every update after the snapshot reaches it
+        follow.starting = asyncio.create_task(self._start(follow))
+
+    async def _start(self, follow: Follow) -> None:
+        await self.caught_up()  # the snapshot holds what this process has acknowledged (read your writes)
+        follow.starting = None
+        if self.follows.get((follow.channel, follow.token_id)) is follow:
+            self._snapshot(follow)
+            self.flush()
+
+    def _snapshot(self, follow: Follow) -> None:
+        follow.last, snapshot = self.feed.snapshot(follow.channel, follow.token_id, follow.user_id)
+        follow.stale = False
+        self.queue(OutgoingMessage(snapshot))
 
     def unsubscribe(self, channel: str, token_id: UUID) -> None:
-        task = self.subscriptions.pop((channel, token_id), None)
-        if task is None:
+        follow = self.follows.pop((channel, token_id), None)
+        if follow is None:
             self.error("not_subscribed", f"not subscribed to {channel} of that token")
             return
-        task.cancel()
+        self._stop(follow)
         self.send(msgspec.json.encode({"type": "unsubscribed", "channel": channel, "token_id": str(token_id)}).decode())
 
-    async def follow(self, channel: Channel, token_id: UUID) -> None:
-        user = self.claims.user_id if channel == "user_orders" and self.claims else None
-        try:
-            async with self.feed.subscribe(channel_key(channel, token_id, user), OUTGOING) as subscription:
-                await self.caught_up()  # the snapshot holds what this process has acknowledged (read your writes)
-                sequence, snapshot = self.feed.snapshot(channel, token_id, user)
-                self.send(snapshot.decode())
-                async for _, message in subscription:
-                    seq, envelope = decode_update(message)
-                    if seq > sequence:
-                        self.send(envelope.decode())
-                        sequence = seq
-        except SubscriptionOverflow:
-            self.too_slow.set()
+    def _stop(self, follow: Follow) -> None:
+        self.feed.unfollow(follow)
+        if follow.starting is not None:
+            follow.starting.cancel()
+        if follow in self.stale:
+            self.stale.remove(follow)
+
+    def take(self) -> list[OutgoingMessage]:
+        """What waits, with each stale channel's skipped updates replaced by its snapshot now."""
+        if self.stale:
+            stale = {follow.key for follow in self.stale}
+            self.pending = [m for m in self.pending if m.key not in stale]
+            for follow in self.stale:
+                self._snapshot(follow)
+            self.stale.clear()
+        batch, self.pending = self.pending, []
+        return batch
 
     async def pump(self) -> None:
         while True:
-            message = await self.outgoing.get()
-            if isinstance(message, Closing):
-                await self.socket.close(code=message.code, reason=message.reason)
+            await self._wake.wait()
+            await self.writer.wait()
+            self._wake.clear()
+            batch = self.take()
+            if batch:
+                await self.writer.send(batch)
+            if self.closing is not None and not self.pending:
+                await self.socket.close(code=self.closing.code, reason=self.closing.reason)
                 return
-            await self.socket.send_text(message)
 
     async def close(self) -> None:
-        for task in self.subscriptions.values():
-            task.cancel()
-        await asyncio.gather(*self.subscriptions.values(), return_exceptions=True)
+        follows = list(self.follows.values())
+        self.follows.clear()
+        for follow in follows:
+            self._stop(follow)
+        await asyncio.gather(*(f.starting for f in follows if f.starting is not None), return_exceptions=True)
         await self.caller.close()
 
 
@@ -213,7 +344,9 @@ async def live_feed(
     caught_up: Callable[[], Awaitable[object]],
 ) -> None:
     await socket.accept()
-    connection = Connection(socket, feed, authentication, live_limits, live_sessions, client_ip(socket.scope), caught_up)
+    connection = Connection(
+        socket, feed, authentication, live_limits, live_sessions, client_ip(socket.scope), caught_up, writer_for(socket)
+    )
     if not await connection.caller.admit():
         connection.too_many_connections("IP")
         with contextlib.suppress(Exception):

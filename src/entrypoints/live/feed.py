@@ -1,18 +1,21 @@
 """Renders the committed market's updates and snapshots as WebSocket messages (API.md), once each.
 
-An update is rendered once and handed, as the same bytes, to every local
-subscriber of its channel through the fan-out: ``<sequence>\\n<JSON
-envelope>``, so a subscriber drops what its snapshot already held without
-parsing JSON. Snapshots are rendered from the committed market on demand,
-with the channel's current sequence, at one instant of the event loop: the
-updates that follow a snapshot are exactly those numbered after it.
+An update is rendered (and framed) once, and only if some connection of this
+process follows its channel, then handed as the same object to every
+follower: a follower drops what its snapshot already held by the update's
+sequence, without parsing JSON. Once a batch of updates is handed out, each
+connection that got any is flushed once (one write). Snapshots are rendered
+from the committed market on demand, with the channel's current sequence, at
+one instant of the event loop: the updates that follow a snapshot are
+exactly those numbered after it. The last snapshot of each channel is kept
+for as long as its sequence holds, so a crowd subscribing at once, or many
+slow clients being caught up, costs one rendering.
 """
 
 from __future__ import annotations
 
-from contextlib import AbstractAsyncContextManager
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 from uuid import UUID
 
 import msgspec
@@ -29,10 +32,10 @@ from application.live.market import (
     Update,
     channel_key,
 )
-from application.ports import PubSub, Subscription
 from entrypoints.http.presenters import book_levels, fill_response, order_response, usd
 from entrypoints.http.schemas import FillResponse, LevelResponse, OrderResponse
 from entrypoints.http.units import from_units
+from entrypoints.http.wsprotocol import OutgoingMessage
 
 DEPTH = 50
 
@@ -97,35 +100,63 @@ class SnapshotMessage(Envelope, tag="snapshot"):
 _encode = msgspec.json.Encoder().encode
 
 
-def decode_update(message: bytes) -> tuple[int, bytes]:
-    """A published message's sequence and its envelope."""
-    sequence, _, envelope = message.partition(b"\n")
-    return int(sequence), envelope
+class Follower(Protocol):
+    """One connection's subscription to one channel key."""
+
+    key: str
+
+    def deliver(self, message: OutgoingMessage) -> None:
+        """Take one update (never blocks; a follower that cannot keep up coalesces or gives up by itself)."""
+
+    def flush(self) -> None:
+        """The batch handed out is complete: write what is waiting."""
 
 
 class LiveFeed:
-    """The committed market's updates for this process's WebSocket subscribers, through a local fan-out."""
+    """The committed market's updates for this process's WebSocket connections."""
 
-    def __init__(self, fanout: PubSub, follower: MarketFollower) -> None:
-        self._fanout, self._follower = fanout, follower
+    def __init__(self, follower: MarketFollower) -> None:
+        self._follower = follower
+        self._followers: dict[str, set[Follower]] = {}
+        self._snapshots: dict[str, tuple[CommittedMarket, int, bytes]] = {}
 
     @property
     def market(self) -> CommittedMarket:
         return self._follower.market
 
-    def subscribe(self, key: str, max_queue: int) -> AbstractAsyncContextManager[Subscription]:
-        return self._fanout.subscribe([key], max_queue=max_queue)
+    def follow(self, follower: Follower) -> None:
+        self._followers.setdefault(follower.key, set()).add(follower)
+
+    def unfollow(self, follower: Follower) -> None:
+        followers = self._followers.get(follower.key)
+        if followers is not None:
+            followers.discard(follower)
+            if not followers:
+                del self._followers[follower.key]
 
     async def publish(self, updates: list[Update]) -> None:
+        touched: dict[Follower, None] = {}
         for update in updates:
-            key, channel, data = self._render(update)
+            key = _key(update)
+            followers = self._followers.get(key)
+            if not followers:
+                continue
+            channel, data = self._render(update)
             envelope = _encode(UpdateMessage(channel, update.token_id, update.sequence, data))
-            await self._fanout.publish(key, b"%d\n" % update.sequence + envelope)
+            message = OutgoingMessage(envelope, key, update.sequence)
+            for follower in tuple(followers):
+                follower.deliver(message)
+                touched[follower] = None
+        for follower in touched:
+            follower.flush()
 
     def snapshot(self, channel: Channel, token_id: UUID, user_id: UUID | None = None) -> tuple[int, bytes]:
         """The channel's snapshot envelope now, and its sequence."""
         market = self.market
         key = channel_key(channel, token_id, user_id)
+        kept = self._snapshots.get(key)
+        if kept is not None and kept[0] is market and kept[1] == market.sequence(key):
+            return kept[1], kept[2]
         decimals = market.state.tokens[token_id].decimals
         data: object
         if channel == "orderbook":
@@ -140,21 +171,35 @@ class LiveFeed:
             orders = market.state.open_orders.of_user(user_id, token_id)
             data = OpenOrdersData([order_response(o, decimals) for o in orders])
         sequence = market.sequence(key)
-        return sequence, _encode(SnapshotMessage(channel, token_id, sequence, data))
+        envelope = _encode(SnapshotMessage(channel, token_id, sequence, data))
+        self._snapshots[key] = (market, sequence, envelope)
+        return sequence, envelope
 
-    def _render(self, update: Update) -> tuple[str, str, object]:
+    def _render(self, update: Update) -> tuple[str, object]:
         token_id = update.token_id
         decimals = self.market.state.tokens[token_id].decimals
         if isinstance(update, BookUpdate):
             levels = [LevelChangeData(c.side, usd(c.price), from_units(c.quantity, decimals)) for c in update.levels]
-            return channel_key("orderbook", token_id), "orderbook", BookUpdateData(levels)
+            return "orderbook", BookUpdateData(levels)
         if isinstance(update, TradeUpdate):
-            return channel_key("trades", token_id), "trades", _trade(update.trade, decimals)
+            return "trades", _trade(update.trade, decimals)
         if isinstance(update, PriceUpdate):
-            return channel_key("price", token_id), "price", _price(update.ticker)
+            return "price", _price(update.ticker)
         assert isinstance(update, OrderUpdate)
-        data = OrderChangeData(order_response(update.order, decimals), [fill_response(f, decimals) for f in update.fills])
-        return channel_key("user_orders", token_id, update.user_id), "user_orders", data
+        return "user_orders", OrderChangeData(
+            order_response(update.order, decimals), [fill_response(f, decimals) for f in update.fills]
+        )
+
+
+def _key(update: Update) -> str:
+    if isinstance(update, BookUpdate):
+        return channel_key("orderbook", update.token_id)
+    if isinstance(update, TradeUpdate):
+        return channel_key("trades", update.token_id)
+    if isinstance(update, PriceUpdate):
+        return channel_key("price", update.token_id)
+    assert isinstance(update, OrderUpdate)
+    return channel_key("user_orders", update.token_id, update.user_id)
 
 
 def _trade(trade: TradeTick, decimals: int) -> TradeData:
