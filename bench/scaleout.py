@@ -271,6 +271,27 @@ def project_env(home: Path, admin: Wallet, secret: str) -> dict[str, str]:
     return env
 
 
+def topology_servers(
+    roles: tuple[tuple[str, str], ...],
+    tmp: Path,
+    admin: Wallet,
+    secret: str,
+    database_url: str,
+    prefix: str,
+    cpu: int | None,
+) -> dict[str, Server]:
+    """The processes of a deployment by label, not started: one environment but for each one's data dir, on
+    PostgreSQL and Redis (under ``prefix``)."""
+    servers: dict[str, Server] = {}
+    for label, role in roles:
+        home = tmp / label
+        home.mkdir()
+        env = project_env(home, admin, secret)
+        env.update(PEOPLECOIN_DATABASE_URL=database_url, PEOPLECOIN_REDIS_URL=REDIS_URL, PEOPLECOIN_REDIS_PREFIX=prefix)
+        servers[label] = Server(env, home / "server.log", cpu, [str(BIN / "peoplecoin"), role])
+    return servers
+
+
 def stop_all(servers: dict[str, Server], failed: bool) -> None:
     """Stop in reverse start order (the apis before the engine); with their log tails when the run failed."""
     for label, server in reversed(servers.items()):
@@ -350,13 +371,7 @@ def run_topology(args: argparse.Namespace, cpus: tuple[int | None, int | None], 
     prefix = f"peoplecoin-bench-{secrets.token_hex(4)}:"
     with database_for("postgres") as database_url:
         assert database_url is not None
-        servers: dict[str, Server] = {}
-        for label, role in TOPOLOGY:
-            home = tmp / label
-            home.mkdir()
-            env = project_env(home, admin, secret)
-            env.update(PEOPLECOIN_DATABASE_URL=database_url, PEOPLECOIN_REDIS_URL=REDIS_URL, PEOPLECOIN_REDIS_PREFIX=prefix)
-            servers[label] = Server(env, home / "server.log", server_cpu, [str(BIN / "peoplecoin"), role])
+        servers = topology_servers(TOPOLOGY, tmp, admin, secret, database_url, prefix, server_cpu)
         probe: Probe | None = None
         failed = True
         try:

@@ -3,7 +3,7 @@
 Run from the repository root::
 
     PYTHONPATH=src .venv/bin/python -m bench.ws_load [--clients 1000,10000] [--trades N] [--rate R]
-        [--backend sqlite|postgres] [--redis] [--deflate] [--book-share 0.1] [--profile]
+        [--backend sqlite|postgres] [--redis] [--topology] [--deflate] [--book-share 0.1] [--profile]
 
 It starts ``peoplecoin serve`` as ``bench.http_load`` does (its ``Server``,
 sign-in, listing and deposits are reused: a fresh data dir, rate limits off),
@@ -45,8 +45,9 @@ during that window (from ``/proc/<pid>/stat``, % of one core) and how long
 its event-loop thread waited for a core, the load generator's CPU (if it is
 near 100 % the figures are its limit, not the server's), close codes.
 
-The server runs pinned to the first core, the load generator (and this
-process, and py-spy) to the second, as in ``bench.http_load``. Open files:
+The server runs pinned to the first core (not with ``--topology``: below),
+the load generator (and this process, and py-spy) to the second, as in
+``bench.http_load``. Open files:
 the load generator raises its own limit with ``resource.setrlimit``; this
 process raises its own before starting the server, which inherits it
 (``http_load.Server`` owns the server's ``preexec_fn`` for pinning); the
@@ -54,9 +55,31 @@ server's limit is read back from ``/proc/<pid>/limits`` and printed.
 
 ``--deflate``: the clients offer ``permessage-deflate`` as browsers do
 (uvicorn accepts it by default), so the server compresses every message
-once per connection; the load generator inflates. ``--redis``: fan-out
-through Redis pub/sub instead of in-process. ``--profile``: py-spy records
+once per connection; the load generator inflates. ``--redis``: the server
+also has Redis (sessions, limits, append nudges); every process renders the
+feed from its own reading of the log either way. ``--profile``: py-spy records
 the server during delivery (``bench.http_profile``'s summary).
+
+``--topology``: instead of ``serve``, the multi-process deployment on
+PostgreSQL and Redis, set up as ``bench.scaleout`` sets it up (its
+``TOPOLOGY`` and ``project_env``: one database, one fresh Redis prefix, one
+JWT secret, a data dir each): ``engine``, ``projector`` and two ``api``.
+Not scaleout's ``settler``: no channel followed here depends on settlement,
+and it would follow the whole log as the apis do and every 10 s drive a
+batch through the engine, CPU on the same cores that is no part of the
+delivery (``serve``, for its part, does settle in its own process). Each api
+follows the log itself (the engine's appends nudge it over Redis pub/sub)
+and fans out to its own connections, so the load generator spreads its
+clients over the two api ports round-robin (client i on ``ports[i % 2]``;
+the orderbook share is taken a pair of clients at a time, so each api gets
+as many); set-up and trades go through api-1 (to the engine over Redis
+Streams), and the final probe connects to api-1. ``srv CPU`` is then the
+two apis' sum (api-1's includes the trades' HTTP requests; the engine's and
+projector's work, which ``serve``'s figure holds, is not in it), and below
+the table each api's, the engine's and the projector's. The servers are not pinned: four of them on one core would
+measure the pinning; the load generator and this process stay on the second
+core as above. ``--backend`` and ``--redis`` do not apply; ``--profile``
+records api-1.
 
 A default run (1,000 then 10,000 clients, 200 trades offered at 20/s, i.e.
 10 s of trading) takes about a minute and a half: with 10,000 clients the
@@ -342,15 +365,31 @@ def subscribe_frames(token_id: str, channels: tuple[int, ...]) -> bytes:
     )
 
 
+def upgrade_request(spec: dict[str, Any], port: int) -> bytes:
+    return (
+        f"GET {PATH} HTTP/1.1\r\nHost: {spec['host']}:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        f"Sec-WebSocket-Key: {KEY}\r\nSec-WebSocket-Version: 13\r\n"
+        + ("Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n" if spec["deflate"] else "")
+        + "\r\n"
+    ).encode()
+
+
 async def open_client(
-    spec: dict[str, Any], tally: Tally, request: bytes, subscribe: bytes, channels: tuple[int, ...], gate: asyncio.Semaphore, probe: bool = False
+    spec: dict[str, Any],
+    port: int,
+    tally: Tally,
+    request: bytes,
+    subscribe: bytes,
+    channels: tuple[int, ...],
+    gate: asyncio.Semaphore,
+    probe: bool = False,
 ) -> WsClient | None:
     """Connect, upgrade and send the subscriptions (at most ``gate`` handshakes at once); None if that failed."""
     loop = asyncio.get_running_loop()
     async with gate:
         try:
             _, client = await asyncio.wait_for(
-                loop.create_connection(lambda: WsClient(tally, request, subscribe, channels, probe), spec["host"], spec["port"]),
+                loop.create_connection(lambda: WsClient(tally, request, subscribe, channels, probe), spec["host"], port),
                 spec["connect_timeout"],
             )
             await asyncio.wait_for(client.upgraded, spec["connect_timeout"])
@@ -367,25 +406,29 @@ async def open_client(
 async def loadgen(spec: dict[str, Any]) -> None:
     """Connect and subscribe, say ready, wait for the trades, take every update, say what arrived."""
     tally = Tally(spec["token_id"])
-    request = (
-        f"GET {PATH} HTTP/1.1\r\nHost: {spec['host']}:{spec['port']}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-        f"Sec-WebSocket-Key: {KEY}\r\nSec-WebSocket-Version: 13\r\n"
-        + ("Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n" if spec["deflate"] else "")
-        + "\r\n"
-    ).encode()
+    ports = spec.get("ports") or [spec["port"]]
+
+    def port_of(i: int) -> int:  # round-robin
+        return ports[i % len(ports)]
+
+    requests = {port: upgrade_request(spec, port) for port in ports}
     every_nth = round(1 / spec["book_share"]) if spec["book_share"] > 0 else 0
-    plans = [
-        (TRADES, BOOK) if every_nth and i % every_nth == 0 else (TRADES,) for i in range(spec["clients"])
+    plans = [  # a round of ports at a time, so that every port gets as many orderbook subscribers
+        (TRADES, BOOK) if every_nth and (i // len(ports)) % every_nth == 0 else (TRADES,) for i in range(spec["clients"])
     ]
     frames = {channels: subscribe_frames(spec["token_id"], channels) for channels in set(plans)}
     gate = asyncio.Semaphore(spec["connect_concurrency"])
     started = time.perf_counter()
-    opened = await asyncio.gather(*(open_client(spec, tally, request, frames[p], p, gate) for p in plans))
+    opened = await asyncio.gather(
+        *(open_client(spec, port_of(i), tally, requests[port_of(i)], frames[p], p, gate) for i, p in enumerate(plans))
+    )
     connect_seconds = time.perf_counter() - started
     clients = [c for c in opened if c is not None]
     with suppress(TimeoutError):
         await asyncio.wait_for(asyncio.gather(*(c.subscribed for c in clients), return_exceptions=True), spec["connect_timeout"])
     live = [c for c in clients if c.subscribed.done() and not c.subscribed.exception()]
+    subscribed = set(live)
+    by_port: Counter[int] = Counter(port_of(i) for i, c in enumerate(opened) if c in subscribed)
     not_subscribed = len(clients) - len(live)
     for client in clients:
         if not client.subscribed.done():
@@ -395,6 +438,7 @@ async def loadgen(spec: dict[str, Any]) -> None:
             "event": "ready",
             "connected": len(clients),
             "subscribed": len(live),
+            "subscribed_by_port": {str(port): by_port[port] for port in ports},
             "not_subscribed": not_subscribed,
             "errors": dict(tally.errors),
             "connect_seconds": connect_seconds,
@@ -407,7 +451,7 @@ async def loadgen(spec: dict[str, Any]) -> None:
     traded = json.loads(await asyncio.to_thread(sys.stdin.readline))  # the trades are placed: the load is over
 
     # The server's own count of what it published: a fresh subscriber's snapshot sequences.
-    probe = await open_client(spec, tally, request, frames[(TRADES, BOOK)], (TRADES, BOOK), gate, probe=True)
+    probe = await open_client(spec, ports[0], tally, requests[ports[0]], frames[(TRADES, BOOK)], (TRADES, BOOK), gate, probe=True)
     final = [None, None]
     if probe is not None:
         with suppress(TimeoutError, HandshakeFailed):
@@ -520,12 +564,16 @@ def loadgen_main() -> int:
 # ----- the orchestrator: server, trades, figures ---------------------------------------------------------------------
 
 
-class CpuSampler:
-    """(wall time, server CPU seconds, seconds its loop thread waited for a core) every 50 ms, on a thread."""
+Sample = tuple[float, dict[str, float], dict[str, float]]  # (wall time, CPU seconds by process, loop waits by process)
 
-    def __init__(self, server: Any, interval: float = 0.05) -> None:
-        self.server, self.interval = server, interval
-        self.samples: list[tuple[float, float, float]] = []
+
+class CpuSampler:
+    """(wall time, each server process's CPU seconds, seconds its loop thread waited for a core) every 50 ms, on a
+    thread; the processes by label."""
+
+    def __init__(self, servers: dict[str, Any], interval: float = 0.05) -> None:
+        self.servers, self.interval = servers, interval
+        self.samples: list[Sample] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -541,21 +589,27 @@ class CpuSampler:
 
     def _take(self) -> None:
         with suppress(OSError):
-            self.samples.append((time.time(), self.server.cpu_seconds(), self.server.loop_waited()))
+            cpu = {label: server.cpu_seconds() for label, server in self.servers.items()}
+            waited = {label: server.loop_waited() for label, server in self.servers.items()}
+            self.samples.append((time.time(), cpu, waited))
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
             self._take()
 
-    def between(self, start: float, end: float) -> tuple[float, float]:
-        """Server CPU seconds and loop-wait seconds from the last sample at or before ``start`` to the first at or after ``end``."""
+    def _around(self, start: float, end: float) -> tuple[Sample, Sample]:
+        """The last sample at or before ``start`` and the first at or after ``end``."""
         before = max((s for s in self.samples if s[0] <= start), default=self.samples[0], key=lambda s: s[0])
         after = min((s for s in self.samples if s[0] >= end), default=self.samples[-1], key=lambda s: s[0])
-        return after[1] - before[1], after[2] - before[2]
+        return before, after
+
+    def between(self, start: float, end: float) -> dict[str, tuple[float, float]]:
+        """Each process's CPU seconds and loop-wait seconds from ``start`` to ``end`` (as ``_around`` brackets them)."""
+        before, after = self._around(start, end)
+        return {label: (after[1][label] - before[1][label], after[2][label] - before[2][label]) for label in self.servers}
 
     def span(self, start: float, end: float) -> float:
-        before = max((s for s in self.samples if s[0] <= start), default=self.samples[0], key=lambda s: s[0])
-        after = min((s for s in self.samples if s[0] >= end), default=self.samples[-1], key=lambda s: s[0])
+        before, after = self._around(start, end)
         return max(after[0] - before[0], 1e-9)
 
 
@@ -646,12 +700,44 @@ async def place_trades(url: str, market: Any, trades: int, rate: float) -> dict[
     }
 
 
-def run_clients(n: int, args: argparse.Namespace, server: Any, market: Any, load_cpu: int | None, tmp: Path) -> dict[str, Any]:
+def deployment(
+    args: argparse.Namespace, tmp: Path, admin: Any, database_url: str | None, redis_prefix: str | None, server_cpu: int | None
+) -> dict[str, Any]:
+    """The server processes by label, not started: ``serve`` on ``server_cpu``, or with ``--topology`` scaleout's
+    ``TOPOLOGY`` but its settler (module docstring), each with its own data dir, none pinned."""
+    import secrets
+
+    from bench.http_load import BIN, REDIS_URL, Server, server_env
+    from bench.scaleout import TOPOLOGY, topology_servers
+
+    if args.topology:
+        assert database_url is not None and redis_prefix is not None
+        roles = tuple((label, role) for label, role in TOPOLOGY if role != "settler")
+        return topology_servers(roles, tmp, admin, secrets.token_urlsafe(48), database_url, redis_prefix, None)
+    env = server_env(tmp / "data", admin)
+    if database_url:
+        env["PEOPLECOIN_DATABASE_URL"] = database_url
+    if redis_prefix:
+        env.update(PEOPLECOIN_REDIS_URL=REDIS_URL, PEOPLECOIN_REDIS_PREFIX=redis_prefix)
+    return {"serve": Server(env, tmp / "server.log", server_cpu, [str(BIN / "peoplecoin"), "serve"])}
+
+
+def delivering(servers: dict[str, Any]) -> dict[str, Any]:
+    """The processes the WebSocket clients connect to: ``serve``, or the topology's api processes."""
+    return {label: server for label, server in servers.items() if label == "serve" or label.startswith("api")}
+
+
+def run_clients(
+    n: int, args: argparse.Namespace, servers: dict[str, Any], market: Any, load_cpu: int | None, tmp: Path
+) -> dict[str, Any]:
     from bench.http_load import PySpy, pin, py_spy_path
 
+    apis = delivering(servers)
+    first = next(iter(apis.values()))
     spec = {
         "host": "127.0.0.1",
-        "port": server.port,
+        "port": first.port,
+        "ports": [api.port for api in apis.values()],
         "token_id": market.token_id,
         "clients": n,
         "book_share": args.book_share,
@@ -662,7 +748,7 @@ def run_clients(n: int, args: argparse.Namespace, server: Any, market: Any, load
         "timeout": args.timeout,
         "cpu": load_cpu,
     }
-    rss0 = rss_mib(server.process.pid)
+    rss0 = sum(rss_mib(api.process.pid) for api in apis.values())
     errors = (tmp / f"loadgen-{n}.err").open("w+")
     gen = subprocess.Popen(
         [sys.executable, "-m", "bench.ws_load", "--loadgen"],
@@ -682,19 +768,21 @@ def run_clients(n: int, args: argparse.Namespace, server: Any, market: Any, load
         gen.stdin.write(json.dumps(spec) + "\n")
         gen.stdin.flush()
         ready = receive()
-        rss1 = rss_mib(server.process.pid)
+        rss1 = sum(rss_mib(api.process.pid) for api in apis.values())
+        by_port = ready["subscribed_by_port"]
         print(
             f"  {n:,} clients: {ready['subscribed']:,} connected and subscribed in {ready['ready_seconds']:.1f}s"
+            + (f" ({', '.join(f'{k} on :{port}' for port, k in by_port.items())})" if len(by_port) > 1 else "")
             + (f"; failed: {ready['errors']}" if ready["errors"] else "")
             + (f"; {ready['not_subscribed']} connected without snapshots" if ready["not_subscribed"] else ""),
             flush=True,
         )
         profiler = None
         if args.profile and py_spy_path():
-            profiler = PySpy(py_spy_path() or "py-spy", server.process.pid, tmp / f"py-spy-{n}.txt", load_cpu, 100, False)
+            profiler = PySpy(py_spy_path() or "py-spy", first.process.pid, tmp / f"py-spy-{n}.txt", load_cpu, 100, False)
             profiler.start()
-        with CpuSampler(server) as sampler:
-            placed = asyncio.run(place_trades(server.url, market, args.trades, args.rate))
+        with CpuSampler(servers) as sampler:
+            placed = asyncio.run(place_trades(first.url, market, args.trades, args.rate))
             gen.stdin.write(json.dumps({"trades": placed["trades"]}) + "\n")
             gen.stdin.flush()
             result = receive()
@@ -708,16 +796,18 @@ def run_clients(n: int, args: argparse.Namespace, server: Any, market: Any, load
         errors.close()
     start = result["first_trade"] or placed["began"]
     end = result["last_receive"] or start
-    server_cpu, waited = sampler.between(start, end)
     span = sampler.span(start, end)
+    used = {label: (cpu / span, waited / span) for label, (cpu, waited) in sampler.between(start, end).items()}
     return {
         "clients": n,
         "ready": ready,
         "placed": placed,
         "result": result,
         "wall": max(end - start, 1e-9),
-        "server_cpu": server_cpu / span,
-        "loop_waited": waited / span,
+        "server_cpu": sum(used[label][0] for label in apis),  # of the processes the clients are on
+        "loop_waited": sum(used[label][1] for label in apis),
+        "cpu": used,  # (share of a core, loop waited) by process
+        "profiled": "the server" if len(apis) == 1 else next(iter(apis)),
         "rss_before": rss0,
         "rss_connected": rss1,
         "profile": profile,
@@ -753,12 +843,13 @@ def print_table(rows: list[dict[str, Any]], args: argparse.Namespace, title: str
             f"{delivered / row['wall']:>9,.0f}{row['wall']:>8.1f}{100 * row['server_cpu']:>7.0f}%"
             f"{100 * r['loadgen_cpu'] / row['wall']:>7.0f}%{r['closes'].get('4008', 0):>6,}"
         )
+    measured = "the apis' sum" if args.topology else "the server process"
     print(
         f"  (trades/s: achieved, of {args.rate:g}/s offered; ack p99: ms from a trade's sell being sent to its buy being\n"
         "   acknowledged; lag: ms from the trade's timestamp (engine execution) to its update reaching a client, every\n"
         "   trades update of every client, one machine so one clock; short: clients missing at least one update of a\n"
         "   channel they follow; msgs/s: every update delivered (trades + orderbook) / wall s, from the first trade's\n"
-        "   timestamp to the last update received; srv CPU: the server process over that window, % of one core; gen CPU:\n"
+        f"   timestamp to the last update received; srv CPU: {measured} over that window, % of one core; gen CPU:\n"
         "   the load generator, same window; 4008: clients closed as too slow)"
     )
     for row in rows:
@@ -799,9 +890,19 @@ def print_table(rows: list[dict[str, Any]], args: argparse.Namespace, title: str
             f"    closes from the server: {r['closes'] or 'none'} (4008 = too slow); other messages: {r['others'] or 'none'}; "
             f"connect errors: {r['errors'] or row['ready']['errors'] or 'none'}"
         )
+        if not args.topology:
+            cpu = (
+                f"server: CPU {100 * row['server_cpu']:.0f}% of a core during delivery, its loop thread waited for a core "
+                f"{100 * row['loop_waited']:.0f}% of the time; RSS"
+            )
+        else:
+            each = ", ".join(f"{label} {100 * used:.0f}% ({100 * waited:.0f}%)" for label, (used, waited) in row["cpu"].items())
+            cpu = (
+                f"servers: CPU during delivery, % of a core (its loop thread waiting for a core): {each}; the apis "
+                f"{100 * row['server_cpu']:.0f}%; RSS of the apis"
+            )
         print(
-            f"    server: CPU {100 * row['server_cpu']:.0f}% of a core during delivery, its loop thread waited for a core "
-            f"{100 * row['loop_waited']:.0f}% of the time; RSS {row['rss_before']:,.0f} -> {row['rss_connected']:,.0f} MiB "
+            f"    {cpu} {row['rss_before']:,.0f} -> {row['rss_connected']:,.0f} MiB "
             f"connected (~{1024 * (row['rss_connected'] - row['rss_before']) / max(row['ready']['subscribed'], 1):,.0f} KiB a "
             f"connection); connect + subscribe {row['ready']['ready_seconds']:.1f}s "
             f"({row['ready']['subscribed'] / max(row['ready']['ready_seconds'], 1e-9):,.0f}/s)"
@@ -815,7 +916,7 @@ def print_table(rows: list[dict[str, Any]], args: argparse.Namespace, title: str
             from bench.http_profile import report
 
             print()
-            print(f"--- py-spy profile of the server during delivery to {row['clients']:,} clients ---")
+            print(f"--- py-spy profile of {row['profiled']} during delivery to {row['clients']:,} clients ---")
             print(report(row["profile"]))
 
 
@@ -825,7 +926,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--trades", type=int, default=200, help="trades placed for each client count (200)")
     parser.add_argument("--rate", type=float, default=20.0, help="trades per second (20)")
     parser.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
-    parser.add_argument("--redis", action="store_true", help="fan out through Redis pub/sub instead of in-process")
+    parser.add_argument("--redis", action="store_true", help="give the server Redis too (sessions, limits, append nudges)")
+    parser.add_argument(
+        "--topology",
+        action="store_true",
+        help="engine, projector and two api processes on PostgreSQL + Redis instead of serve, the clients alternating "
+        "between the two apis, the servers unpinned (--backend and --redis do not apply)",
+    )
     parser.add_argument("--deflate", action="store_true", help="clients offer permessage-deflate, as browsers do")
     parser.add_argument("--book-share", type=float, default=0.1, help="share of clients also on orderbook (0.1)")
     parser.add_argument("--connect-concurrency", type=int, default=200, help="WebSocket handshakes in flight at once (200)")
@@ -843,22 +950,27 @@ def main(argv: list[str] | None = None) -> int:
         return loadgen_main()
     import secrets
 
-    from bench.http_load import BIN, REDIS_URL, Server, database_for, drop_redis_prefix, set_up
+    from bench.http_load import choose_cpus, database_for, drop_redis_prefix, set_up
+    from bench.scaleout import stop_all
     from tests.support.wallets import ED25519, Wallet
 
     counts = [int(c) for c in args.clients.split(",") if c.strip()]
-    limit = raise_open_files(max(OPEN_FILES, 2 * max(counts) + 1024))  # the server started below inherits it
-    available = sorted(os.sched_getaffinity(0))
-    server_cpu, load_cpu = (available[0], available[1]) if len(available) >= 2 else (None, None)
-    if load_cpu is not None:
-        os.sched_setaffinity(0, {load_cpu})
+    limit = raise_open_files(max(OPEN_FILES, 2 * max(counts) + 1024))  # the servers started below inherit it
+    server_cpu, load_cpu = choose_cpus(False)  # this process moved to the load's core
+    if args.topology:
+        server_cpu = None
+        setting = "topology (engine, projector, 2 api) on PostgreSQL + Redis"
+        pinned = f"servers not pinned, load on CPU {load_cpu}" if load_cpu is not None else "no CPU pinning"
+    else:
+        setting = f"{args.backend}{' + Redis' if args.redis else ''}, serve"
+        pinned = f"server on CPU {server_cpu}, load on CPU {load_cpu}" if server_cpu is not None else "no CPU pinning"
     started = time.monotonic()
     print(
-        f"ws_load: {args.backend}{' + Redis pub/sub' if args.redis else ', in-process pub/sub'}; "
+        f"ws_load: {setting}; "
         f"{', '.join(f'{c:,}' for c in counts)} clients; {args.trades} trades at {args.rate:g}/s each; "
         f"orderbook for {100 * args.book_share:g} % of clients; "
         + ("permessage-deflate offered; " if args.deflate else "no compression; ")
-        + (f"server on CPU {server_cpu}, load on CPU {load_cpu}" if server_cpu is not None else "no CPU pinning")
+        + pinned
         + f"; {os.cpu_count()} cores; open-files limit {limit:,}",
         flush=True,
     )
@@ -866,34 +978,30 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="peoplecoin-ws-bench-") as tmp_text:
         tmp = Path(tmp_text)
         admin = Wallet.new(ED25519)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PEOPLECOIN_")}
-        env.update(
-            PEOPLECOIN_DATA_DIR=str(tmp / "data"), PEOPLECOIN_RATE_LIMITS="off", PEOPLECOIN_ADMIN_ADDRESSES=admin.address
-        )
-        redis_prefix = f"peoplecoin-ws-bench-{secrets.token_hex(4)}:" if args.redis else None
-        if redis_prefix:
-            env.update(PEOPLECOIN_REDIS_URL=REDIS_URL, PEOPLECOIN_REDIS_PREFIX=redis_prefix)
-        with database_for(args.backend) as database_url:
-            if database_url:
-                env["PEOPLECOIN_DATABASE_URL"] = database_url
-            server = Server(env, tmp / "server.log", server_cpu, [str(BIN / "peoplecoin"), "serve"])
+        redis_prefix = f"peoplecoin-ws-bench-{secrets.token_hex(4)}:" if args.redis or args.topology else None
+        with database_for("postgres" if args.topology else args.backend) as database_url:
+            servers = deployment(args, tmp, admin, database_url, redis_prefix, server_cpu)
+            apis = list(delivering(servers).values())
+            failed = True
             try:
-                server.start()
-                assert server.process is not None
-                market = set_up(server.url, admin, 2)
+                for server in servers.values():  # in order: the engine before the apis
+                    server.start()
+                market = set_up(apis[0].url, admin, 2)
+                up = f"server up on :{apis[0].port}"
+                if args.topology:
+                    up = "up: " + ", ".join(f"{label} on :{server.port}" for label, server in servers.items())
                 print(
-                    f"  server up on :{server.port} (open-files limit {open_files_limit(server.process.pid)}); "
+                    f"  {up} (open-files limit {open_files_limit(apis[0].process.pid)}); "
                     f"token listed, seller and buyer funded in {market.seconds:.1f}s",
                     flush=True,
                 )
                 for n in counts:
-                    rows.append(run_clients(n, args, server, market, load_cpu, tmp))
-                    wait_idle(server)
-            except BaseException:
-                print(f"  server log tail:\n{server.log_tail()}", file=sys.stderr)
-                raise
+                    rows.append(run_clients(n, args, servers, market, load_cpu, tmp))
+                    for api in apis:
+                        wait_idle(api)
+                failed = False
             finally:
-                server.stop()
+                stop_all(servers, failed)  # with their log tails if it failed
                 if redis_prefix:
                     with suppress(Exception):
                         drop_redis_prefix(redis_prefix)
@@ -901,9 +1009,13 @@ def main(argv: list[str] | None = None) -> int:
                     kept = Path(tempfile.mkdtemp(prefix="peoplecoin-ws-bench-kept-"))
                     shutil.copytree(tmp, kept, dirs_exist_ok=True)
                     print(f"  kept the data dir, logs and profiles in {kept}")
+    deployed = (
+        "topology: engine, projector, 2 api on PostgreSQL + Redis" if args.topology
+        else f"{'SQLite (embedded default)' if args.backend == 'sqlite' else 'PostgreSQL'}, "
+        f"{'Redis' if args.redis else 'in-process'} pub/sub"
+    )
     title = (
-        f"WebSocket delivery, {'SQLite (embedded default)' if args.backend == 'sqlite' else 'PostgreSQL'}, "
-        f"{'Redis' if args.redis else 'in-process'} pub/sub{', permessage-deflate' if args.deflate else ''}: "
+        f"WebSocket delivery, {deployed}{', permessage-deflate' if args.deflate else ''}: "
         f"{args.trades} trades at {args.rate:g}/s; every client on trades, {100 * args.book_share:g} % also on orderbook"
     )
     print_table(rows, args, title)
