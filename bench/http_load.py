@@ -126,12 +126,16 @@ def free_port() -> int:
 NICE = 0  # --nice: added to the niceness of the server, the load generator and py-spy
 
 
-def pin(cpu: int | None) -> Any:
-    """A preexec_fn: the child on ``cpu`` (when pinning), at the --nice niceness."""
+EVERY_CPU = frozenset(os.sched_getaffinity(0))  # taken at import, before choose_cpus() moves this process
+
+
+def pin(cpu: int | frozenset[int] | None) -> Any:
+    """A preexec_fn: the child on ``cpu`` (one core, or a set such as EVERY_CPU; None: where this process runs),
+    at the --nice niceness."""
 
     def setup() -> None:
         if cpu is not None:
-            os.sched_setaffinity(0, {cpu})
+            os.sched_setaffinity(0, {cpu} if isinstance(cpu, int) else cpu)
         if NICE:
             os.nice(NICE)
 
@@ -142,7 +146,7 @@ def pin(cpu: int | None) -> Any:
 class Server:
     env: dict[str, str]
     log_path: Path
-    cpu: int | None
+    cpu: int | frozenset[int] | None
     command: list[str]
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None

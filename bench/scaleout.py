@@ -278,7 +278,7 @@ def topology_servers(
     secret: str,
     database_url: str,
     prefix: str,
-    cpu: int | None,
+    cpu: int | frozenset[int] | None,
 ) -> dict[str, Server]:
     """The processes of a deployment by label, not started: one environment but for each one's data dir, on
     PostgreSQL and Redis (under ``prefix``)."""

@@ -76,9 +76,9 @@ as many); set-up and trades go through api-1 (to the engine over Redis
 Streams), and the final probe connects to api-1. ``srv CPU`` is then the
 two apis' sum (api-1's includes the trades' HTTP requests; the engine's and
 projector's work, which ``serve``'s figure holds, is not in it), and below
-the table each api's, the engine's and the projector's. The servers are not pinned: four of them on one core would
-measure the pinning; the load generator and this process stay on the second
-core as above. ``--backend`` and ``--redis`` do not apply; ``--profile``
+the table each api's, the engine's and the projector's. The servers may run on every
+core (four of them pinned to one would measure the pinning); the load
+generator and this process stay on the second core as above. ``--backend`` and ``--redis`` do not apply; ``--profile``
 records api-1.
 
 A default run (1,000 then 10,000 clients, 200 trades offered at 20/s, i.e.
@@ -707,13 +707,13 @@ def deployment(
     ``TOPOLOGY`` but its settler (module docstring), each with its own data dir, none pinned."""
     import secrets
 
-    from bench.http_load import BIN, REDIS_URL, Server, server_env
+    from bench.http_load import BIN, EVERY_CPU, REDIS_URL, Server, server_env
     from bench.scaleout import TOPOLOGY, topology_servers
 
     if args.topology:
         assert database_url is not None and redis_prefix is not None
         roles = tuple((label, role) for label, role in TOPOLOGY if role != "settler")
-        return topology_servers(roles, tmp, admin, secrets.token_urlsafe(48), database_url, redis_prefix, None)
+        return topology_servers(roles, tmp, admin, secrets.token_urlsafe(48), database_url, redis_prefix, EVERY_CPU)
     env = server_env(tmp / "data", admin)
     if database_url:
         env["PEOPLECOIN_DATABASE_URL"] = database_url
@@ -960,7 +960,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.topology:
         server_cpu = None
         setting = "topology (engine, projector, 2 api) on PostgreSQL + Redis"
-        pinned = f"servers not pinned, load on CPU {load_cpu}" if load_cpu is not None else "no CPU pinning"
+        pinned = f"servers on every core, load on CPU {load_cpu}" if load_cpu is not None else "no CPU pinning"
     else:
         setting = f"{args.backend}{' + Redis' if args.redis else ''}, serve"
         pinned = f"server on CPU {server_cpu}, load on CPU {load_cpu}" if server_cpu is not None else "no CPU pinning"
