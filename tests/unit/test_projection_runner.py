@@ -204,3 +204,24 @@ async def test_a_replay_can_stop_at_a_fixed_position() -> None:
     assert (first.rows, second.rows) == ([1, 2, 3, 4, 5], [1, 2, 3, 5])
     await run.catch_up("second", until=8)
     assert (first.at, second.at) == (5, 8)
+
+
+async def test_appends_gather_into_one_batch_and_a_waiting_reader_cuts_the_gathering_short() -> None:
+    store = await log_of(2)
+    view = MemoryView("view")
+    projector = Projector(view)
+    run = ProjectionRunner(store, [projector], poll_interval=60, gather=60, clock=TickingClock())
+    task = asyncio.create_task(run.run())
+    try:
+        await asyncio.sleep(0.05)
+        assert view.at == 2 and projector.calls == 1  # the first pass reads what is there
+        for version in (3, 4, 5):
+            await store.append([added(version)])
+            run.wake()
+        await asyncio.sleep(0.05)
+        assert view.at == 2  # gathering: the appends wait for those that follow
+        assert await run.wait_for("view", 5, timeout=1.0)  # a reader: at once, in one batch
+        assert projector.calls == 2 and view.rows == [1, 2, 3, 4, 5]
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)

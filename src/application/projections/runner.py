@@ -121,6 +121,7 @@ class ProjectionRunner:
         self._retry_delay = retry_delay
         self._alert = alert
         self._wake = asyncio.Event()
+        self._hurry = asyncio.Event()
         self._advanced = asyncio.Condition()
 
     @property
@@ -131,7 +132,13 @@ class ProjectionRunner:
         return self._lane(name).projector
 
     def wake(self, head: int = 0) -> None:
-        """New events were appended: catch up now rather than at the next poll."""
+        """New events were appended: catch up within ``gather`` (appends that follow share the batch), not at the
+        next poll."""
+        self._wake.set()
+
+    def hurry(self) -> None:
+        """A reader waits for a view: catch up now."""
+        self._hurry.set()
         self._wake.set()
 
     async def catch_up(self, name: str | None = None, until: int | None = None) -> None:
@@ -178,7 +185,7 @@ class ProjectionRunner:
             return True  # this runner saw the view there, and views only move forward (a rebuild reads it all again)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        self.wake()
+        self.hurry()
         while (current := await view.position()) < position:
             remaining = deadline - loop.time()
             if remaining <= 0:
@@ -215,9 +222,10 @@ class ProjectionRunner:
             delay = self._pause(failures) if failures else self._poll_interval
             try:
                 await asyncio.wait_for(self._wake.wait(), delay)
-                await asyncio.sleep(self._gather)  # let a burst of appends arrive: one batch instead of many
+                await asyncio.wait_for(self._hurry.wait(), self._gather)  # appends gather into one batch
             except TimeoutError:
                 pass
+            self._hurry.clear()
 
     def _pause(self, failures: int) -> float:
         return min(self._poll_interval * 2**failures, 10.0)
