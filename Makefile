@@ -36,6 +36,7 @@ bench: $(STAMP)
 	bash scripts/ensure-services
 	PYTHONPATH=src $(BIN)/python -m bench.matching
 	PYTHONPATH=src $(BIN)/python -m bench.recovery
+	PYTHONPATH=src $(BIN)/python -m bench.commit_latency
 	PYTHONPATH=src $(BIN)/python -m bench.http_load --backend both
 	PYTHONPATH=src $(BIN)/python -m bench.scaleout
 	PYTHONPATH=src $(BIN)/python -m bench.ws_load
