@@ -120,6 +120,7 @@ class Measured:
     phase: Phase
     cpu: dict[str, float]  # CPU seconds over the phase, by process label
     redis_cpu: float
+    paused: dict[str, tuple[float, ...]]  # by process with /metrics: (loop stalls, long collections, GC seconds)
 
     @property
     def commands(self) -> int:
@@ -152,6 +153,42 @@ def redis_cpu() -> float:
     return total
 
 
+STALL, LONG_GC = 0.05, 0.01  # a loop held this long, a collection this long: reported per phase
+
+
+def pauses(server: Server) -> tuple[float, float, float] | None:
+    """From the server's /metrics (None if it has none, as the reference): the loop's lateness over STALL and
+    the collections over LONG_GC, counted so far, and the seconds spent collecting."""
+    import httpx
+    from prometheus_client.parser import text_string_to_metric_families
+
+    try:
+        answer = httpx.get(f"{server.url}/metrics", timeout=5)
+    except httpx.HTTPError:
+        return None
+    if answer.status_code != 200:
+        return None
+    text = answer.text
+    stalls = long_gc = gc_seconds = 0.0
+    found = False
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == "peoplecoin_event_loop_delay_seconds_bucket":
+                found = True
+                if sample.labels["le"] == "+Inf":
+                    stalls += sample.value
+                elif float(sample.labels["le"]) == STALL:
+                    stalls -= sample.value
+            elif sample.name == "peoplecoin_gc_pause_seconds_bucket":
+                if sample.labels["le"] == "+Inf":
+                    long_gc += sample.value
+                elif float(sample.labels["le"]) == LONG_GC:
+                    long_gc -= sample.value
+            elif sample.name == "peoplecoin_gc_pause_seconds_sum":
+                gc_seconds += sample.value
+    return (stalls, long_gc, gc_seconds) if found else None
+
+
 def measure(
     name: str,
     spec: dict[str, Any],
@@ -162,6 +199,7 @@ def measure(
 ) -> Measured:
     """Run the load generator once with ``spec``; every server process's CPU, and the rest, over it."""
     cpu0 = {label: server.cpu_seconds() for label, server in servers.items()}
+    paused0 = {label: pauses(server) for label, server in servers.items()}
     waited0 = sum(server.loop_waited() for server in servers.values())
     lines0 = sum(server.log_lines() for server in servers.values())
     pg0, redis0, cores0 = postgres_cpu(database), redis_cpu(), core_times()
@@ -172,6 +210,11 @@ def measure(
     head1, lags = probe.lag() if probe is not None else (0, {})
     cores1 = core_times()
     cpu = {label: server.cpu_seconds() - cpu0[label] for label, server in servers.items()}
+    paused = {}
+    for label, server in servers.items():
+        before, after = paused0[label], pauses(server)
+        if before is not None and after is not None:
+            paused[label] = tuple(a - b for a, b in zip(after, before, strict=True))
     server_used = sum(cpu.values())
     pg_used, redis_used = max(postgres_cpu(database) - pg0, 0.0), max(redis_cpu() - redis0, 0.0)
     phase = Phase(
@@ -187,7 +230,7 @@ def measure(
         lag_at_end=max(lags.values(), default=0),
         log_lines=sum(server.log_lines() for server in servers.values()) - lines0,
     )
-    return Measured(phase, cpu, redis_used)
+    return Measured(phase, cpu, redis_used, paused)
 
 
 # ----- one target: warm-up, saturation, catch-up, fixed rate --------------------------------------------------------
@@ -251,6 +294,15 @@ def drive(
             + ("equal" if accepted == placed else "DIFFERENT")
         )
     for measured in (saturation, fixed):
+        if measured.paused:
+            held = ", ".join(
+                f"{label} {stalls:,.0f} / {long_gc:,.0f} ({1000 * seconds:,.0f} ms)"
+                for label, (stalls, long_gc, seconds) in measured.paused.items()
+            )
+            notes.append(
+                f"{measured.phase.name}: loop held >= {1000 * STALL:.0f} ms / collections >= {1000 * LONG_GC:.0f} ms "
+                f"(all collections' time): {held}"
+            )
         by_port = measured.phase.result.get("acknowledged_by_port", {})
         if len(by_port) > 1:
             split = " / ".join(f":{port} {n:,}" for port, n in by_port.items())

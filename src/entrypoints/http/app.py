@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -14,6 +15,7 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.plugins.prometheus import PrometheusConfig
 
 from application.live.market import CommittedMarket
+from application.tasks import stop_task
 from entrypoints.container import Container, Runtime
 from entrypoints.http.auth import APP_STATE_KEY, provide_claims, provide_optional_claims
 from entrypoints.http.bodies import MAX_BODY_BYTES, BodyLimits
@@ -52,7 +54,7 @@ from entrypoints.http.controllers.trading import (
 )
 from entrypoints.http.controllers.users import UsersController
 from entrypoints.http.errors import problem_details
-from entrypoints.http.metrics import ProjectionCollector
+from entrypoints.http.metrics import LoopWatch, ProjectionCollector
 from entrypoints.http.headers import cors, secure_headers
 from entrypoints.http.openapi import SECURITY_COMPONENTS, ProblemResponses
 from entrypoints.http.ratelimit import RateLimits
@@ -77,9 +79,11 @@ def create_app(container: Container) -> Litestar:
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
         await runtime.start()
         projection_metrics.register()
+        watch = asyncio.create_task(LoopWatch().run(), name="loop-watch")
         try:
             yield
         finally:
+            await stop_task(watch)
             projection_metrics.unregister()
             await runtime.stop()
 
