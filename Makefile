@@ -39,6 +39,7 @@ bench: $(STAMP)
 	PYTHONPATH=src $(BIN)/python -m bench.commit_latency
 	PYTHONPATH=src $(BIN)/python -m bench.http_load --backend both
 	PYTHONPATH=src $(BIN)/python -m bench.scaleout
+	PYTHONPATH=src $(BIN)/python -m bench.engine_load
 	PYTHONPATH=src $(BIN)/python -m bench.ws_load
 	PYTHONPATH=src $(BIN)/python -m bench.creators
 	PYTHONPATH=src $(BIN)/python -m bench.projections
