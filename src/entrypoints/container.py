@@ -319,13 +319,10 @@ class Container(containers.DeclarativeContainer):
 # a transaction, and per-event work is the smaller part at tens of appends a second.
 GATHER: dict[str, float] = {"projector": 0.1}
 
-FOLLOWING: dict[str, dict[str, float]] = {  # how each role's process reads the log for its committed market
+FOLLOWING: dict[str, dict[str, float]] = {  # how each role that keeps a committed market reads the log for it
     "serve": {},  # at every append (its own, and a word from another process)
-    "projector": {},  # (it keeps none)
     # an api process: once a few hundred events wait, else every 50 ms (the feed's added lag), in fewer reads
     "api": {"poll_interval": 0.05, "behind": 256},
-    # the engine keeps it only to snapshot it: in long batches
-    "engine": {"poll_interval": 2.0, "behind": READ_BATCH},
     # the settler reads it where its own commands' answers are (it asks for those at once)
     "settler": {"poll_interval": 1.0, "behind": READ_BATCH},
 }
@@ -411,6 +408,12 @@ class Role(StrEnum):
     def projects(self) -> bool:
         return self in (Role.SERVE, Role.PROJECTOR)
 
+    @property
+    def keeps_market(self) -> bool:
+        """Follows the log into a committed market: for the API's reads and feed, or the settler's batches. The one
+        holding the engine's lease (``serve``) or the settler's writes its snapshots."""
+        return self in (Role.SERVE, Role.API, Role.SETTLER)
+
 
 class Runtime:
     """A process's life, by its role: stores open; the committed market loaded and followed (not in a projector);
@@ -429,9 +432,9 @@ class Runtime:
         await open_stores(c)
         store = c.event_store()
         runner: ProjectionRunner = c.projections()
-        follower: MarketFollower = c.market_follower()
         wake: list[Callable[..., None]] = [runner.wake] if role.projects else []
-        if role is not Role.PROJECTOR:
+        if role.keeps_market:
+            follower: MarketFollower = c.market_follower()
             if role.serves_api:
                 follower.publish_to(c.live_feed().publish)
             wake.append(follower.wake)
@@ -441,7 +444,7 @@ class Runtime:
             store.listen(listener)
         if self._nudges is not None:
             store.listen(self._nudges.appended)
-            if role is not Role.ENGINE:  # the engine's market is for snapshots: it reads the log at its own pace
+            if wake:
                 hear = asyncio.create_task(self._nudges.listen(lambda head: [w(head) for w in wake]), name="hear-appends")
                 self._tasks.append(hear)
         if role.sends_commands:
@@ -450,7 +453,9 @@ class Runtime:
             self._tasks.append(asyncio.create_task(c.command_queue().serve(c.engine_service().handle), name="commands"))
         if role.runs_engine and c.settings().engine:
             duty = None if role is Role.SERVE else lambda: c.command_queue().serve(c.engine_service().handle)
-            engine = EngineRole(c.writer_lease(), store, c.exchange(), follower, while_leading=duty)
+            engine = EngineRole(
+                c.writer_lease(), store, c.exchange(), c.market_follower() if role.keeps_market else None, while_leading=duty
+            )
             await engine.try_to_lead()  # before serving: a lone process answers orders from its first request
             self._tasks.append(asyncio.create_task(engine.run(), name="engine-role"))
             self._engine = engine
@@ -459,7 +464,7 @@ class Runtime:
                 c.settlement_leader().leads = lambda: exchange.mode is Mode.RUNNING
                 self._tasks.append(asyncio.create_task(self._settle(), name="settlement"))
         if role is Role.SETTLER:
-            settling = LeasedDuty(c.settler_lease(), self._settle, "settler")
+            settling = LeasedDuty(c.settler_lease(), self._settle_and_snapshot, "settler")
             c.settlement_leader().leads = lambda: settling.holding
             self._tasks.append(asyncio.create_task(settling.run(), name="settler-role"))
         tune_garbage_collector()
@@ -472,6 +477,16 @@ class Runtime:
                 log.warning("starting with views behind (the runner keeps trying): %s", behind)
             self._tasks.append(asyncio.create_task(runner.run(), name="projections"))
 
+    async def _settle_and_snapshot(self) -> None:
+        """The leading settler's duties: settlement, and the committed market's snapshots (the engine process
+        keeps no market of its own: reading its log back for them cost it a third of its CPU at saturation)."""
+        follower: MarketFollower = self.c.market_follower()
+        follower.writes_snapshots = True
+        try:
+            await self._settle()
+        finally:
+            follower.writes_snapshots = False
+
     async def _settle(self) -> None:
         """The settler, and the deposit watcher on a real chain (the local ledger's deposits are credited as an
         admin records them)."""
@@ -482,18 +497,20 @@ class Runtime:
 
     async def stop(self) -> None:
         leading = self._engine is not None and self._engine.leading
+        snapshotting = self.role.keeps_market and self.c.market_follower().writes_snapshots
         if self._engine is not None:  # no new commands; those decided are stored and answered
             await self._engine.stop_duty()
         for task in reversed(self._tasks):
             await stop_task(task)
         if self.role.runs_engine:
             await self.c.exchange().close()
-        if leading:
+        if snapshotting:
             follower: MarketFollower = self.c.market_follower()
             with suppress(Exception):  # a snapshot now makes the next start short; without one it is only longer
                 await follower.catch_up()
                 if follower.market.position > follower.snapshotted_at:
                     await follower.snapshot()
+        if leading:
             await self.c.writer_lease().release()
         if self.role.sends_commands:
             await self.c.command_bus().close()

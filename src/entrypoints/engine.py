@@ -35,11 +35,12 @@ class EngineRole:
         lease: WriterLease,
         store: EventStore,
         exchange: Exchange,
-        follower: MarketFollower,
+        follower: MarketFollower | None,
         while_leading: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
-        """``while_leading``: run from the moment this process leads until it stands down (the command queue
-        of an ``engine`` process: a standby takes no commands)."""
+        """``follower``: the committed market this process keeps, whose snapshots it writes while it leads
+        (``serve``; an ``engine`` process keeps none). ``while_leading``: run from the moment this process leads
+        until it stands down (the command queue of an ``engine`` process: a standby takes no commands)."""
         self._lease, self._store, self._exchange, self._follower = lease, store, exchange, follower
         self._while_leading = while_leading
         self._duty: asyncio.Task[None] | None = None
@@ -64,7 +65,8 @@ class EngineRole:
             self._exchange.stand_down("the engine could not start")
             await self._lease.release()
             return False
-        self._follower.writes_snapshots = True
+        if self._follower is not None:
+            self._follower.writes_snapshots = True
         self.leading, self._said_standby = True, False
         if self._while_leading is not None:
             self._duty = asyncio.create_task(self._while_leading(), name="engine-duty")
@@ -72,7 +74,8 @@ class EngineRole:
 
     async def stand_down(self, reason: str) -> None:
         self.leading = False
-        self._follower.writes_snapshots = False
+        if self._follower is not None:
+            self._follower.writes_snapshots = False
         self._exchange.stand_down(reason)
         await self.stop_duty()
 

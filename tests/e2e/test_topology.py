@@ -6,6 +6,7 @@ acknowledged lost, nothing doubled); an api process killed (its clients go to th
 from __future__ import annotations
 
 import itertools
+import re
 import signal
 import threading
 import time
@@ -98,7 +99,7 @@ def test_trading_sign_in_and_the_feed_across_processes_survive_killing_the_engin
     d = deployment
     engine = d.start("engine")
     d.start("projector")
-    d.start("settler")
+    settler = d.start("settler")
     api = [d.start("api"), d.start("api")]
     standby = d.start("engine")
 
@@ -209,3 +210,15 @@ def test_trading_sign_in_and_the_feed_across_processes_survive_killing_the_engin
         assert sold.status_code == 201, sold.text
         assert receive(ws)["channel"] == "orderbook"
     assert standby.process is not None
+
+    # ----- snapshots come from the leading settler's market (an engine process keeps none) -----
+    assert "market loaded" not in standby.log() and "snapshot written" not in standby.log()
+    settler.kill(signal.SIGTERM)  # a clean stop writes a last snapshot
+    written = re.findall(r"snapshot written at position (\d+)", settler.log())
+    assert written, settler.log()[-3000:]
+    standby.kill(signal.SIGTERM)
+    restarted = d.start("engine")
+    rebuilt = re.search(r"engine rebuilt: snapshot at (\d+), (\d+) events after it, head (\d+)", restarted.log())
+    assert rebuilt is not None and int(rebuilt[1]) == int(written[-1]) > 0, restarted.log()[-3000:]
+    again = seller.post("/orders", order("1.02", "1", "sell"))
+    assert again.status_code == 201, again.text

@@ -63,10 +63,9 @@ from entrypoints.http.ws import live_feed
 
 def current_market(container: Container) -> Callable[[], Awaitable[CommittedMarket]]:
     """The committed market, once it holds everything the engine has acknowledged to this process (read your writes)."""
-    follower, engine = container.market_follower(), container.engine()
 
-    async def market() -> CommittedMarket:
-        return await follower.reach(engine.position)
+    async def market() -> CommittedMarket:  # made on first use: engine and projector processes keep no market
+        return await container.market_follower().reach(container.engine().position)
 
     return market
 
