@@ -44,11 +44,10 @@ Phases:
 
 For each: commands/s answered; the engine's CPU (utime+stime of its
 process) per command, over the phase and (``+after``) with what it used in
-the ``SETTLE`` seconds after the last answer less its idle use: its
-follower reads its own log back for snapshots every 2,000 events or 2 s,
-so up to 2,000 events' worth of that falls after the phase, a large share
-of a short one; the ``+after`` figure is the one laid beside the
-reference's. Then commands per Redis read (XREADGROUP calls) and per group
+the ``SETTLE`` seconds after the last answer less its idle use (work a
+phase caused that lands after it: acknowledgements; an engine process keeps
+no committed market, so it reads nothing back); the ``+after`` figure is the
+one laid beside the reference's. Then commands per Redis read (XREADGROUP calls) and per group
 commit (distinct transaction ids, ``xmin``, of the phase's rows in
 ``stored_events``: exact, where ``pg_stat_database.xact_commit`` counts
 every session's reads too and reaches the view up to 10 s late); commands
@@ -133,7 +132,6 @@ from bench.scaleout import (  # noqa: E402
     verdict,
 )
 from domain.orderbook.order import BUY, GTC, IOC, LIMIT, SELL, NewOrder  # noqa: E402
-from entrypoints.container import FOLLOWING  # noqa: E402
 from domain.shared.money import USD_DECIMALS  # noqa: E402
 from tests.support.wallets import ED25519, Wallet  # noqa: E402
 
@@ -143,7 +141,7 @@ MAX_LOTS = 20
 IOC_SHARE = 0.1
 ENGINE_COMMAND_TIMEOUT = "60"  # seconds (the most config allows): the backlog must not expire in the stream
 ANSWER_TIMEOUT = 120.0  # seconds to wait for the last answer of a phase
-SETTLE = FOLLOWING["engine"]["poll_interval"] + 0.5  # seconds: the engine reads its own log back by then
+SETTLE = 1.0  # seconds after the last answer in which what the engine still does (acknowledgements) is counted
 REDIS_CALLS = ("xadd", "xreadgroup", "xack", "publish")
 
 _BATCH = msgspec.msgpack.Decoder(list[tuple[bytes, bool, msgspec.Raw]])  # (key, ok, payload): payload left unread
@@ -379,7 +377,7 @@ class Bench:
         tally.done.wait(ANSWER_TIMEOUT)
         after = self.read()
         elapsed = (tally.last_at or time.perf_counter()) - start
-        time.sleep(SETTLE)  # the engine's follower reads the phase's last events back (for its snapshots)
+        time.sleep(SETTLE)  # what the phase left the engine to do
         settled = max(self.servers["engine"].cpu_seconds() - before.engine - self.idle * SETTLE, after.engine - before.engine)
         phase_rows = "FROM stored_events WHERE notification_id > %s AND notification_id <= %s"
         window = (before.head, after.head)
@@ -520,7 +518,7 @@ def print_engine(outcome: Outcome, args: argparse.Namespace) -> None:
     print(
         "  (wall: the first XADD, or slot, to the last answer; engine: its process's CPU over the wall time, % of a core;\n"
         f"   µs/cmd: that CPU per answered command; +after: with what it used in the {SETTLE:g}s after the last answer\n"
-        f"   (its own log read back, for snapshots), less its idle use ({100 * outcome.idle:.1f}% of a core); no core: its\n"
+        f"   (what the phase left it to do), less its idle use ({100 * outcome.idle:.1f}% of a core); no core: its\n"
         "   main thread runnable with no core; latency: from the XADD at saturation, from the scheduled slot at the\n"
         "   fixed rate, to the answer arriving here)"
     )
