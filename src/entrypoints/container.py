@@ -416,7 +416,7 @@ class Role(StrEnum):
 
 
 class Runtime:
-    """A process's life, by its role: stores open; the committed market loaded and followed (not in a projector);
+    """A process's life, by its role: stores open; the committed market loaded and followed (not in an engine or a projector);
     the engine run where this process holds the writer lease (or stood by until it can), taking commands while
     it leads; views projected; all of it closed in reverse."""
 

@@ -7,8 +7,8 @@ sequence, without parsing JSON. Once a batch of updates is handed out, each
 connection that got any is flushed once (one write). Snapshots are rendered
 from the committed market on demand, with the channel's current sequence, at
 one instant of the event loop: the updates that follow a snapshot are
-exactly those numbered after it. The last snapshot of each channel is kept
-for as long as its sequence holds, so a crowd subscribing at once, or many
+exactly those numbered after it. The last snapshot of each public channel
+is kept for as long as its sequence holds, so a crowd subscribing at once, or many
 slow clients being caught up, costs one rendering.
 """
 
@@ -172,7 +172,8 @@ class LiveFeed:
             data = OpenOrdersData([order_response(o, decimals) for o in orders])
         sequence = market.sequence(key)
         envelope = _encode(SnapshotMessage(channel, token_id, sequence, data))
-        self._snapshots[key] = (market, sequence, envelope)
+        if user_id is None:  # a public channel's, shared by its crowd; one user's own orders are not kept
+            self._snapshots[key] = (market, sequence, envelope)
         return sequence, envelope
 
     def _render(self, update: Update) -> tuple[str, object]:
